@@ -1,0 +1,1121 @@
+/**
+ * Typed objects: a value or a reference to target memory, with a type, as
+ * drgn's `drgn.Object`. C members are properties (`task.comm`, through
+ * pointers too: `task.mm.mmap_base`), elements are indices (`arr[3]`,
+ * `ptr[0]`), and the object's own methods carry a trailing underscore
+ * (`value_()`, `member_("pid")`) so they never collide with member names.
+ *
+ * Speed: each type gets a generated class whose prototype has one getter per
+ * member name, so member access is an ordinary property lookup with an
+ * inline cache; numeric indices fall through the prototype chain to a single
+ * catch-all proxy at its end, which costs nothing for the other lookups.
+ *
+ * @module
+ */
+
+import { FaultError, ObjectAbsentError, OutOfBoundsError } from "../errors.ts";
+import {
+  isCompoundKind,
+  type MemberInfo,
+  type Type,
+  type TypeCore,
+  underlyingType,
+} from "../types/type.ts";
+import { decodeFloat, readBits, readUintBig, truncate, writeBits, writeUintBig } from "./scalar.ts";
+import type { MemoryReader } from "../memory/memory_reader.ts";
+import type { Platform } from "../platform.ts";
+
+/** What an object needs from its program. `Program` implements it. */
+export interface ObjectProgram {
+  readonly platform: Platform;
+  readonly memory: MemoryReader;
+  /** Looks up a type by name (C syntax) or returns `type` itself. */
+  type(name: string | Type): Type;
+  /** A (cached) pointer type to `type` with the program's word size. */
+  pointerType(type: Type, qualifiers?: number): Type;
+  /** A primitive C type by its C name (`int`, `unsigned long`, `_Bool`, `double`, `ptrdiff_t`, …). */
+  primitiveType(name: string): Type;
+}
+
+/** The three kinds of object (drgn's `ObjectKind`). */
+export type ObjectKind = "value" | "reference" | "absent";
+
+/** A JavaScript value an object's value is stored as. */
+export type Primitive = number | bigint | boolean;
+
+/** How values of a type are read: computed once per type. */
+export const enum ReadKind {
+  Int,
+  Bool,
+  Float,
+  Complex,
+  Pointer,
+  Compound,
+  Array,
+  Function,
+  Void,
+}
+
+/** A type's read plan (cached on its {@link TypeCore}). */
+export interface ReadPlan {
+  readonly rk: ReadKind;
+  /** Size in bytes, or -1 for incomplete types. */
+  readonly size: number;
+  readonly signed: boolean;
+  readonly littleEndian: boolean;
+  /** `value_()` returns a bigint (integers over 4 bytes, pointers). */
+  readonly big: boolean;
+  /** The type with typedefs stripped. */
+  readonly underlying: Type;
+}
+
+/** The read plan of `type`. */
+export function readPlan(type: Type): ReadPlan {
+  const cached = type.core.readPlan as ReadPlan | undefined;
+  if (cached !== undefined) return cached;
+  const u = underlyingType(type);
+  const c = u.core;
+  let plan: ReadPlan;
+  switch (c.kind) {
+    case "int":
+      plan = mk(ReadKind.Int, c.size ?? -1, c.isSigned, c.littleEndian, (c.size ?? 0) > 4, u);
+      break;
+    case "bool":
+      plan = mk(ReadKind.Bool, c.size ?? -1, false, c.littleEndian, false, u);
+      break;
+    case "float":
+      plan = mk(ReadKind.Float, c.size ?? -1, true, c.littleEndian, false, u);
+      break;
+    case "complex":
+      plan = mk(ReadKind.Complex, c.size ?? -1, true, c.littleEndian, false, u);
+      break;
+    case "enum": {
+      const compat = c.type;
+      const size = c.size ?? compat?.core.size ?? -1;
+      const signed = compat !== null ? underlyingType(compat).core.isSigned : false;
+      plan = mk(ReadKind.Int, size, signed, c.littleEndian, size > 4, u);
+      break;
+    }
+    case "pointer":
+      plan = mk(ReadKind.Pointer, c.size ?? 8, false, c.littleEndian, true, u);
+      break;
+    case "struct":
+    case "union":
+    case "class":
+      plan = mk(ReadKind.Compound, c.members === null ? -1 : c.size ?? -1, false, true, false, u);
+      break;
+    case "array": {
+      let size = -1;
+      if (c.length !== null) {
+        const ep = readPlan(u.type);
+        if (ep.size >= 0) size = ep.size * c.length;
+      }
+      plan = mk(ReadKind.Array, size, false, true, false, u);
+      break;
+    }
+    case "function":
+      plan = mk(ReadKind.Function, -1, false, true, false, u);
+      break;
+    case "void":
+      plan = mk(ReadKind.Void, -1, false, true, false, u);
+      break;
+    case "typedef":
+      throw new Error("unreachable");
+  }
+  type.core.readPlan = plan;
+  return plan;
+}
+
+function mk(
+  rk: ReadKind,
+  size: number,
+  signed: boolean,
+  littleEndian: boolean,
+  big: boolean,
+  underlying: Type,
+): ReadPlan {
+  return { rk, size, signed, littleEndian, big, underlying };
+}
+
+const scratch = new Uint8Array(16);
+const scratchView = new DataView(scratch.buffer);
+
+/** Options of {@link TypedObject.format_}, drgn's `format_()` keyword arguments in camelCase. */
+export interface FormatOptions {
+  columns?: number;
+  dereference?: boolean;
+  symbolize?: boolean;
+  string?: boolean;
+  char?: boolean;
+  typeName?: boolean;
+  memberTypeNames?: boolean;
+  elementTypeNames?: boolean;
+  membersSameLine?: boolean;
+  elementsSameLine?: boolean;
+  memberNames?: boolean;
+  elementIndices?: boolean;
+  implicitMembers?: boolean;
+  implicitElements?: boolean;
+}
+
+type ObjectFormatter = (obj: TypedObject, options?: FormatOptions) => string;
+let objectFormatter: ObjectFormatter | undefined;
+
+/** Installs the C-syntax object formatter (called once by `format_object.ts`). */
+export function setObjectFormatter(f: ObjectFormatter): void {
+  objectFormatter = f;
+}
+
+/** Where a reference object's bytes are, and how to describe it. */
+function readBytes(obj: TypedObject, size: number): Uint8Array {
+  const addr = obj.address_!;
+  const bitOff = obj.bitOffset_;
+  const n = bitOff === 0 ? size : (bitOff + (obj.bitFieldSize_ ?? size * 8) + 7) >> 3;
+  return obj.prog_.memory.read(addr, n);
+}
+
+/**
+ * A typed object. Construct with {@link makeObject} or the factories in
+ * this module; `new` is internal.
+ */
+export class TypedObject {
+  /** The program this object belongs to. */
+  readonly prog_: ObjectProgram;
+  /** The object's type. */
+  readonly type_: Type;
+  /** `value`, `reference` or `absent`. */
+  readonly kind_: ObjectKind;
+  /** Address of a reference object, else `null`. */
+  readonly address_: bigint | null;
+  /** Bit offset from `address_` (0–7; non-zero only for bit fields). */
+  readonly bitOffset_: number;
+  /** Size in bits of a bit-field object, else `null`. */
+  readonly bitFieldSize_: number | null;
+  /** A value object's value: a primitive for scalars, bytes for compound types. */
+  #value: Primitive | Uint8Array | undefined;
+
+  /** @internal Use {@link makeObject}. */
+  constructor(
+    prog: ObjectProgram,
+    type: Type,
+    kind: ObjectKind,
+    address: bigint | null,
+    bitOffset: number,
+    bitFieldSize: number | null,
+    value: Primitive | Uint8Array | undefined,
+  ) {
+    this.prog_ = prog;
+    this.type_ = type;
+    this.kind_ = kind;
+    this.address_ = address;
+    this.bitOffset_ = bitOffset;
+    this.bitFieldSize_ = bitFieldSize;
+    this.#value = value;
+  }
+
+  /** Whether the object is absent (optimized out). */
+  get absent_(): boolean {
+    return this.kind_ === "absent";
+  }
+
+  /** @internal The stored value of a value object. */
+  rawValue_(): Primitive | Uint8Array | undefined {
+    return this.#value;
+  }
+
+  /**
+   * The object's value as a JavaScript value: `number` for integers of at
+   * most 4 bytes and floats, `bigint` for wider integers and pointers,
+   * `boolean` for bool, arrays for arrays, plain objects for structs.
+   */
+  value_(): unknown {
+    const plan = readPlan(this.type_);
+    switch (plan.rk) {
+      case ReadKind.Int:
+      case ReadKind.Pointer: {
+        const v = this.#scalar(plan) as bigint;
+        return plan.big ? v : Number(v);
+      }
+      case ReadKind.Bool:
+        return (this.#scalar(plan) as bigint) !== 0n;
+      case ReadKind.Float:
+        return this.#float(plan);
+      case ReadKind.Complex: {
+        const bytes = this.#bytes(plan);
+        const half = plan.size / 2;
+        return {
+          real: decodeFloat(bytes, 0, half, plan.littleEndian),
+          imag: decodeFloat(bytes, half, half, plan.littleEndian),
+        };
+      }
+      case ReadKind.Compound: {
+        const o: Record<string, unknown> = {};
+        const v = this.read_();
+        for (const m of plan.underlying.members ?? []) {
+          if (m.name === null) {
+            // Anonymous member: drgn merges its members into the parent.
+            const inner = memberAccess(v, {
+              name: "",
+              type: m.type,
+              bitOffset: m.bitOffset,
+              bitFieldSize: m.bitFieldSize,
+            }).value_();
+            Object.assign(o, inner);
+          } else {
+            o[m.name] = v.member_(m.name).value_();
+          }
+        }
+        return o;
+      }
+      case ReadKind.Array: {
+        const len = plan.underlying.length;
+        if (len === null) return [];
+        const v = this.read_();
+        const out = new Array(len);
+        for (let i = 0; i < len; i++) out[i] = v.subscript_(i).value_();
+        return out;
+      }
+      case ReadKind.Function:
+        throw new TypeError("cannot read object with function type");
+      case ReadKind.Void:
+        throw new TypeError("cannot read object with void type");
+    }
+  }
+
+  /** Reads an integer, bool, enum or pointer as a bigint (two's complement per signedness). */
+  #scalar(plan: ReadPlan): bigint {
+    const kind = this.kind_;
+    if (kind === "value") {
+      const v = this.#value;
+      if (typeof v === "bigint") return v;
+      if (typeof v === "boolean") return v ? 1n : 0n;
+      if (typeof v === "number") return BigInt(v);
+      throw new TypeError("object has no scalar value");
+    }
+    if (kind === "absent") throw new ObjectAbsentError();
+    if (plan.size < 0) throw new TypeError(`cannot read object with incomplete type`);
+    const bfs = this.bitFieldSize_;
+    if (bfs === null && this.bitOffset_ === 0) {
+      const size = plan.size;
+      const mem = this.prog_.memory;
+      if (size <= 8) {
+        mem.readInto(this.address_!, scratch, 0, size);
+        let v: bigint;
+        switch (size) {
+          case 8:
+            v = scratchView.getBigUint64(0, plan.littleEndian);
+            return plan.signed ? BigInt.asIntN(64, v) : v;
+          case 4:
+            return BigInt(
+              plan.signed
+                ? scratchView.getInt32(0, plan.littleEndian)
+                : scratchView.getUint32(0, plan.littleEndian),
+            );
+          case 2:
+            return BigInt(
+              plan.signed
+                ? scratchView.getInt16(0, plan.littleEndian)
+                : scratchView.getUint16(0, plan.littleEndian),
+            );
+          case 1:
+            return BigInt(plan.signed ? scratchView.getInt8(0) : scratch[0]!);
+          default:
+            v = readUintBig(scratch, 0, size, plan.littleEndian);
+            return truncate(v, size * 8, plan.signed);
+        }
+      }
+      const bytes = mem.read(this.address_!, size);
+      return truncate(readUintBig(bytes, 0, size, plan.littleEndian), size * 8, plan.signed);
+    }
+    const bits = bfs ?? plan.size * 8;
+    const bytes = readBytes(this, plan.size);
+    const raw = readBits(bytes, 0, this.bitOffset_, bits, plan.littleEndian);
+    return truncate(raw, bits, plan.signed);
+  }
+
+  #float(plan: ReadPlan): number {
+    if (this.kind_ === "value") {
+      const v = this.#value;
+      if (typeof v === "number") return v;
+      if (typeof v === "bigint") return Number(v);
+      throw new TypeError("object has no float value");
+    }
+    const bytes = this.#bytes(plan);
+    return decodeFloat(bytes, 0, plan.size, plan.littleEndian);
+  }
+
+  /** The object's bytes (value or reference). */
+  #bytes(plan: ReadPlan): Uint8Array {
+    if (this.kind_ === "absent") throw new ObjectAbsentError();
+    if (plan.size < 0) {
+      throw new TypeError(`cannot read object with incomplete type`);
+    }
+    if (this.kind_ === "value") {
+      const v = this.#value;
+      if (v instanceof Uint8Array) return v;
+      return encodeScalar(this, plan);
+    }
+    if (this.bitOffset_ === 0 && this.bitFieldSize_ === null) {
+      return this.prog_.memory.read(this.address_!, plan.size);
+    }
+    const bits = this.bitFieldSize_ ?? plan.size * 8;
+    const raw = readBits(readBytes(this, plan.size), 0, this.bitOffset_, bits, plan.littleEndian);
+    const out = new Uint8Array(plan.size);
+    writeUintBig(out, 0, plan.size, raw, plan.littleEndian);
+    return out;
+  }
+
+  /**
+   * The object's value as a value object (reads a reference once); value
+   * objects return themselves.
+   */
+  read_(): TypedObject {
+    if (this.kind_ === "value") return this;
+    if (this.kind_ === "absent") throw new ObjectAbsentError();
+    const plan = readPlan(this.type_);
+    switch (plan.rk) {
+      case ReadKind.Int:
+      case ReadKind.Pointer:
+      case ReadKind.Bool:
+        return newValue(this.prog_, this.type_, this.#scalar(plan), this.bitFieldSize_);
+      case ReadKind.Float:
+        return newValue(this.prog_, this.type_, this.#float(plan), null);
+      case ReadKind.Function:
+        throw new TypeError("cannot read object with function type");
+      case ReadKind.Void:
+        throw new TypeError("cannot read object with void type");
+      default:
+        return newValue(this.prog_, this.type_, this.#bytes(plan), null);
+    }
+  }
+
+  /**
+   * The object's raw bytes (`sizeof(type)` bytes; bit fields are shifted
+   * down and zero-padded, as drgn's `to_bytes_()`).
+   */
+  toBytes_(): Uint8Array {
+    const plan = readPlan(this.type_);
+    return this.#bytes(plan).slice();
+  }
+
+  /** Whether the object is "true" in C: nonzero scalar, non-null pointer. */
+  bool_(): boolean {
+    const plan = readPlan(this.type_);
+    switch (plan.rk) {
+      case ReadKind.Int:
+      case ReadKind.Pointer:
+      case ReadKind.Bool:
+        return this.#scalar(plan) !== 0n;
+      case ReadKind.Float:
+        return this.#float(plan) !== 0;
+      case ReadKind.Array:
+      case ReadKind.Function:
+        if (this.kind_ === "reference") return this.address_ !== 0n;
+        break;
+    }
+    throw new TypeError(`cannot convert '${this.type_.typeName()}' to bool`);
+  }
+
+  /** Whether a pointer (or integer) object is zero. */
+  isNull_(): boolean {
+    return !this.bool_();
+  }
+
+  /** The member `name` (a pointer to a struct is dereferenced first). */
+  member_(name: string): TypedObject {
+    const plan = readPlan(this.type_);
+    if (plan.rk === ReadKind.Pointer) {
+      const target = plan.underlying.type;
+      const info = findMemberOrThrow(target, name);
+      return derefMemberAccess(this, info);
+    }
+    if (plan.rk !== ReadKind.Compound) {
+      throw new TypeError(`'${this.type_.typeName()}' is not a structure, union, or class`);
+    }
+    const info = findMemberOrThrow(this.type_, name);
+    return memberAccess(this, info);
+  }
+
+  /** Whether the object's type (or pointee) has a member `name`. */
+  hasMember_(name: string): boolean {
+    const plan = readPlan(this.type_);
+    let t: Type = plan.underlying;
+    if (plan.rk === ReadKind.Pointer) t = underlyingType(plan.underlying.type);
+    if (!isCompoundKind(t.core.kind)) return false;
+    return t.hasMember(name);
+  }
+
+  /** Element `i` of an array, or `*(ptr + i)` for a pointer. */
+  subscript_(i: number | bigint): TypedObject {
+    const plan = readPlan(this.type_);
+    const idx = typeof i === "bigint" ? i : BigInt(i);
+    if (plan.rk === ReadKind.Pointer) {
+      const elem = plan.underlying.type;
+      const size = elementSize(elem);
+      const base = this.#scalar(plan);
+      const addr = BigInt.asUintN(64, base + idx * BigInt(size));
+      return newReference(this.prog_, elem, addr, 0, null);
+    }
+    if (plan.rk !== ReadKind.Array) {
+      throw new TypeError(`'${this.type_.typeName()}' is not an array or pointer`);
+    }
+    const elem = plan.underlying.type;
+    const eplan = readPlan(elem);
+    const size = eplan.size;
+    if (size < 0) throw new TypeError(`cannot subscript array of incomplete type`);
+    if (this.kind_ === "value") {
+      const len = plan.underlying.length ?? 0;
+      if (idx < 0n || idx >= BigInt(len)) {
+        throw new OutOfBoundsError(`out of bounds of value`);
+      }
+      const bytes = this.#value as Uint8Array;
+      const off = Number(idx) * size;
+      return valueFromBytes(this.prog_, elem, bytes.subarray(off, off + size));
+    }
+    if (this.kind_ === "absent") throw new ObjectAbsentError();
+    return newReference(
+      this.prog_,
+      elem,
+      BigInt.asUintN(64, this.address_! + idx * BigInt(size)),
+      0,
+      null,
+    );
+  }
+
+  /** `*ptr` for a pointer (drgn spells it `ptr[0]`). */
+  deref_(): TypedObject {
+    return this.subscript_(0);
+  }
+
+  /** `&obj`: a pointer value to a reference object. */
+  addressOf_(): TypedObject {
+    if (this.kind_ !== "reference") {
+      throw new TypeError("cannot take address of value");
+    }
+    if (this.bitOffset_ !== 0 || this.bitFieldSize_ !== null) {
+      throw new TypeError("cannot take address of bit field");
+    }
+    const ptr = this.prog_.pointerType(this.type_);
+    return newValue(this.prog_, ptr, this.address_!, null);
+  }
+
+  /** The NUL-terminated string of a char array or pointed to by a pointer (UTF-8 decoded). */
+  string_(): string {
+    return decodeString(this.stringBytes_());
+  }
+
+  /** The bytes of {@link string_} without decoding. */
+  stringBytes_(limit = 1 << 20): Uint8Array {
+    const plan = readPlan(this.type_);
+    if (plan.rk === ReadKind.Pointer) {
+      return readCString(this.prog_.memory, this.#scalar(plan), limit);
+    }
+    if (plan.rk === ReadKind.Array) {
+      const len = plan.underlying.length;
+      if (this.kind_ === "reference" && len === null) {
+        return readCString(this.prog_.memory, this.address_!, limit);
+      }
+      const bytes = this.#bytes(plan);
+      const end = bytes.indexOf(0);
+      return bytes.slice(0, end < 0 ? bytes.length : end);
+    }
+    throw new TypeError("string_() requires an array or pointer type");
+  }
+
+  /** Formats the object in C syntax, as drgn's `format_()`. */
+  format_(options?: FormatOptions): string {
+    if (!objectFormatter) throw new Error("object formatter not loaded");
+    return objectFormatter(this, options);
+  }
+
+  /** The object in C syntax, as drgn's `str()`. */
+  toString(): string {
+    return this.format_();
+  }
+
+  /** `+obj`, `obj == 3`: the scalar value; `${obj}`: the C syntax. */
+  [Symbol.toPrimitive](hint: string): unknown {
+    if (hint === "string") return this.toString();
+    return this.value_();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    try {
+      return this.toString();
+    } catch (e) {
+      return `<${this.type_.typeName()} object: ${e instanceof Error ? e.message : e}>`;
+    }
+  }
+
+  /** Iterates the elements of an array object. */
+  *[Symbol.iterator](): IterableIterator<TypedObject> {
+    const plan = readPlan(this.type_);
+    if (plan.rk !== ReadKind.Array) {
+      throw new TypeError(`'${this.type_.typeName()}' is not iterable`);
+    }
+    const len = plan.underlying.length ?? 0;
+    for (let i = 0; i < len; i++) yield this.subscript_(i);
+  }
+}
+
+/** Decodes string bytes as UTF-8 (invalid bytes become U+FFFD). */
+const utf8 = new TextDecoder("utf-8");
+function decodeString(b: Uint8Array): string {
+  let ascii = true;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii && b.length < 256) return String.fromCharCode(...b);
+  return utf8.decode(b);
+}
+
+/** Reads a NUL-terminated string at `address` (at most `limit` bytes). */
+export function readCString(mem: MemoryReader, address: bigint, limit = 1 << 20): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let a = address;
+  while (total < limit) {
+    // Read up to the end of the current 256-byte block so a string ending
+    // just before unmapped memory still reads.
+    const n = Math.min(256 - Number(a & 0xffn), limit - total);
+    let buf: Uint8Array;
+    try {
+      buf = mem.read(a, n);
+    } catch (e) {
+      if (e instanceof FaultError && total > 0 && n > 1) {
+        // Retry byte by byte near the boundary.
+        buf = mem.read(a, 1);
+      } else {
+        throw e;
+      }
+    }
+    const z = buf.indexOf(0);
+    if (z >= 0) {
+      chunks.push(buf.subarray(0, z));
+      total += z;
+      break;
+    }
+    chunks.push(buf);
+    total += buf.length;
+    a = BigInt.asUintN(64, a + BigInt(buf.length));
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+function elementSize(t: Type): number {
+  const p = readPlan(t);
+  if (p.size < 0) {
+    if (p.rk === ReadKind.Void || p.rk === ReadKind.Function) return 1; // GNU C extension
+    throw new TypeError(`cannot get size of incomplete type '${t.typeName()}'`);
+  }
+  return p.size;
+}
+
+function encodeScalar(obj: TypedObject, plan: ReadPlan): Uint8Array {
+  const out = new Uint8Array(plan.size);
+  const v = obj.rawValue_();
+  if (plan.rk === ReadKind.Float) {
+    const dv = new DataView(out.buffer);
+    const num = typeof v === "number" ? v : Number(v);
+    if (plan.size === 4) dv.setFloat32(0, num, plan.littleEndian);
+    else if (plan.size === 8) dv.setFloat64(0, num, plan.littleEndian);
+    else throw new TypeError(`cannot encode ${plan.size}-byte float`);
+    return out;
+  }
+  const big = typeof v === "bigint"
+    ? v
+    : typeof v === "boolean"
+    ? (v ? 1n : 0n)
+    : typeof v === "number"
+    ? BigInt(Math.trunc(v))
+    : 0n;
+  writeUintBig(out, 0, plan.size, big, plan.littleEndian);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Member access and generated classes
+
+/** A resolved member access: the member and the precomputed pieces of its address. */
+interface MemberAccess extends MemberInfo {
+  readonly byteOffset: bigint;
+  readonly bitRem: number;
+}
+
+function toAccess(info: MemberInfo): MemberAccess {
+  return {
+    ...info,
+    byteOffset: BigInt(info.bitOffset >> 3),
+    bitRem: info.bitOffset & 7,
+  };
+}
+
+function findMemberOrThrow(type: Type, name: string): MemberAccess {
+  const u = underlyingType(type);
+  if (!isCompoundKind(u.core.kind)) {
+    throw new TypeError(`'${type.typeName()}' is not a structure, union, or class`);
+  }
+  const info = u.hasMember(name) ? u.member(name) : null;
+  if (info === null) {
+    throw new LookupMemberError(`'${type.typeName()}' has no member '${name}'`);
+  }
+  return toAccess(info);
+}
+
+/** Raised for a missing member (drgn raises `AttributeError`/`LookupError`). */
+export class LookupMemberError extends TypeError {
+  override readonly name = "LookupError";
+}
+
+function memberAccess(obj: TypedObject, info: MemberInfo | MemberAccess): TypedObject {
+  const acc = "byteOffset" in info ? info : toAccess(info);
+  const kind = obj.kind_;
+  if (kind === "reference") {
+    const bit = obj.bitOffset_ + acc.bitRem;
+    return newReference(
+      obj.prog_,
+      acc.type,
+      obj.address_! + acc.byteOffset + BigInt(bit >> 3),
+      bit & 7,
+      acc.bitFieldSize,
+    );
+  }
+  if (kind === "absent") {
+    return newAbsent(obj.prog_, acc.type, acc.bitFieldSize);
+  }
+  const bytes = obj.rawValue_() as Uint8Array;
+  const mplan = readPlan(acc.type);
+  if (acc.bitFieldSize !== null || acc.bitRem !== 0) {
+    const bits = acc.bitFieldSize ?? mplan.size * 8;
+    const raw = readBits(bytes, 0, acc.bitOffset, bits, mplan.littleEndian);
+    return newValue(obj.prog_, acc.type, truncate(raw, bits, mplan.signed), acc.bitFieldSize);
+  }
+  const off = acc.bitOffset >> 3;
+  const size = mplan.size < 0 ? Math.max(0, bytes.length - off) : mplan.size;
+  return valueFromBytes(obj.prog_, acc.type, bytes.subarray(off, off + size));
+}
+
+function derefMemberAccess(ptr: TypedObject, acc: MemberAccess): TypedObject {
+  const plan = readPlan(ptr.type_);
+  const base = ptrValue(ptr, plan);
+  const bit = acc.bitRem;
+  return newReference(
+    ptr.prog_,
+    acc.type,
+    BigInt.asUintN(64, base + acc.byteOffset),
+    bit,
+    acc.bitFieldSize,
+  );
+}
+
+function ptrValue(ptr: TypedObject, plan: ReadPlan): bigint {
+  if (ptr.kind_ === "value") return ptr.rawValue_() as bigint;
+  if (ptr.kind_ === "absent") throw new ObjectAbsentError();
+  const mem = ptr.prog_.memory;
+  if (plan.size === 8) {
+    mem.readInto(ptr.address_!, scratch, 0, 8);
+    return scratchView.getBigUint64(0, plan.littleEndian);
+  }
+  mem.readInto(ptr.address_!, scratch, 0, plan.size);
+  return readUintBig(scratch, 0, plan.size, plan.littleEndian);
+}
+
+/** Builds a value object of `type` from its bytes (decoding scalars). */
+export function valueFromBytes(prog: ObjectProgram, type: Type, bytes: Uint8Array): TypedObject {
+  const plan = readPlan(type);
+  switch (plan.rk) {
+    case ReadKind.Int:
+    case ReadKind.Pointer:
+    case ReadKind.Bool: {
+      if (bytes.length < plan.size) throw new OutOfBoundsError("out of bounds of value");
+      const raw = readUintBig(bytes, 0, plan.size, plan.littleEndian);
+      return newValue(prog, type, truncate(raw, plan.size * 8, plan.signed), null);
+    }
+    case ReadKind.Float:
+      return newValue(prog, type, decodeFloat(bytes, 0, plan.size, plan.littleEndian), null);
+    default:
+      return newValue(prog, type, bytes, null);
+  }
+}
+
+/** Names that member getters must not shadow. */
+const RESERVED = new Set<string>([
+  "constructor",
+  "__proto__",
+  "then",
+  "toJSON",
+  "prog_",
+  "type_",
+  "kind_",
+  "address_",
+  "bitOffset_",
+  "bitFieldSize_",
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
+
+type ObjectClass = new (
+  prog: ObjectProgram,
+  type: Type,
+  kind: ObjectKind,
+  address: bigint | null,
+  bitOffset: number,
+  bitFieldSize: number | null,
+  value: Primitive | Uint8Array | undefined,
+) => TypedObject;
+
+/** Collects every member name reachable as a property (anonymous members flattened). */
+function memberNames(core: TypeCore, out: Set<string>, depth = 0): void {
+  const members = core.members;
+  if (members === null || depth > 32) return;
+  for (const m of members) {
+    if (m.name) out.add(m.name);
+    else {
+      const u = underlyingType(m.type);
+      if (isCompoundKind(u.core.kind)) memberNames(u.core, out, depth + 1);
+    }
+  }
+}
+
+function defineMemberGetters(
+  proto: object,
+  compound: Type,
+  deref: boolean,
+): void {
+  const names = new Set<string>();
+  memberNames(compound.core, names);
+  for (const name of names) {
+    if (RESERVED.has(name) || name in TypedObject.prototype) continue;
+    let acc: MemberAccess | undefined;
+    const get = deref
+      ? function (this: TypedObject): TypedObject {
+        if (acc === undefined) acc = toAccess(compound.member(name));
+        return derefMemberAccess(this, acc);
+      }
+      : function (this: TypedObject): TypedObject {
+        if (acc === undefined) acc = toAccess(compound.member(name));
+        return memberAccess(this, acc);
+      };
+    Object.defineProperty(proto, name, { get, configurable: true, enumerable: false });
+  }
+}
+
+/** The generated class for objects of `type` (cached per underlying type). */
+function objectClassFor(type: Type): ObjectClass {
+  const core = type.core;
+  const cached = core.objectClass as ObjectClass | undefined;
+  if (cached !== undefined) return cached;
+  const u = underlyingType(type);
+  let cls: ObjectClass;
+  if (u !== type && u.core !== core) {
+    cls = objectClassFor(u);
+  } else {
+    const k = u.core.kind;
+    if (isCompoundKind(k) && u.core.members !== null) {
+      cls = class extends TypedObject {};
+      defineMemberGetters(cls.prototype, u, false);
+    } else if (k === "pointer") {
+      const target = underlyingType(u.type);
+      if (isCompoundKind(target.core.kind)) {
+        // Pointers to the same struct share a class: cache on the struct.
+        const tcore = target.core;
+        const slot = tcore.slots.get("ptrObjectClass") as ObjectClass | undefined;
+        if (slot !== undefined) cls = slot;
+        else {
+          cls = class extends TypedObject {};
+          if (tcore.members !== null) defineMemberGetters(cls.prototype, target, true);
+          tcore.slots.set("ptrObjectClass", cls);
+        }
+      } else {
+        cls = TypedObject;
+      }
+    } else {
+      cls = TypedObject;
+    }
+  }
+  core.objectClass = cls;
+  return cls;
+}
+
+/** A reference object (in target memory). */
+export function newReference(
+  prog: ObjectProgram,
+  type: Type,
+  address: bigint,
+  bitOffset = 0,
+  bitFieldSize: number | null = null,
+): TypedObject {
+  const cls = (type.core.objectClass as ObjectClass | undefined) ?? objectClassFor(type);
+  return new cls(prog, type, "reference", address, bitOffset, bitFieldSize, undefined);
+}
+
+/** A value object. Integers are normalized to the type's width and signedness. */
+export function newValue(
+  prog: ObjectProgram,
+  type: Type,
+  value: Primitive | Uint8Array,
+  bitFieldSize: number | null = null,
+): TypedObject {
+  const cls = (type.core.objectClass as ObjectClass | undefined) ?? objectClassFor(type);
+  return new cls(prog, type, "value", null, 0, bitFieldSize, value);
+}
+
+/** An absent object (optimized out). */
+export function newAbsent(
+  prog: ObjectProgram,
+  type: Type,
+  bitFieldSize: number | null = null,
+): TypedObject {
+  const cls = (type.core.objectClass as ObjectClass | undefined) ?? objectClassFor(type);
+  return new cls(prog, type, "absent", null, 0, bitFieldSize, undefined);
+}
+
+// The catch-all at the end of every object's prototype chain: numeric
+// properties become subscripts (`arr[3]`, `ptr[-1]`); everything else is an
+// ordinary missing property.
+const indexCatcher = new Proxy(Object.create(Object.prototype) as object, {
+  get(target, prop, receiver) {
+    if (typeof prop === "string" && prop.length > 0) {
+      const c = prop.charCodeAt(0);
+      if ((c >= 48 && c <= 57) || (c === 45 && prop.length > 1)) {
+        const n = Number(prop);
+        if (Number.isInteger(n)) return (receiver as TypedObject).subscript_(n);
+      }
+    }
+    return Reflect.get(target, prop, receiver);
+  },
+});
+Object.setPrototypeOf(TypedObject.prototype, indexCatcher);
+
+// ---------------------------------------------------------------------------
+// Object construction (drgn's `Object(prog, type, value=…, address=…)`)
+
+/** How to build an object with {@link makeObject}. */
+export interface ObjectInit {
+  /** A value (number/bigint/boolean, bytes for compound types, or another object to convert). */
+  value?: Primitive | Uint8Array | TypedObject | Record<string, unknown> | unknown[];
+  /** An address: makes a reference object. */
+  address?: bigint | number;
+  /** Bit offset from `address` for reference objects. */
+  bitOffset?: number;
+  /** Bit-field size in bits. */
+  bitFieldSize?: number | null;
+  /** Makes an absent object. */
+  absent?: boolean;
+}
+
+/**
+ * Creates an object, as drgn's `Object(prog, type, value=…, address=…)`:
+ * a reference if `address` is given, absent if `absent`, else a value.
+ */
+export function makeObject(
+  prog: ObjectProgram,
+  type: string | Type,
+  init: ObjectInit = {},
+): TypedObject {
+  const t = prog.type(type);
+  const bfs = init.bitFieldSize ?? null;
+  if (init.address !== undefined) {
+    const a = BigInt.asUintN(64, BigInt(init.address));
+    const bo = init.bitOffset ?? 0;
+    return newReference(prog, t, a + BigInt(bo >> 3), bo & 7, bfs);
+  }
+  if (init.absent || init.value === undefined) return newAbsent(prog, t, bfs);
+  return objectFromValue(prog, t, init.value, bfs);
+}
+
+/** Converts a JavaScript value to a value object of `type` (C conversion rules). */
+export function objectFromValue(
+  prog: ObjectProgram,
+  type: Type,
+  value: unknown,
+  bitFieldSize: number | null = null,
+): TypedObject {
+  const plan = readPlan(type);
+  if (value instanceof TypedObject) return castObject(type, value);
+  switch (plan.rk) {
+    case ReadKind.Int:
+    case ReadKind.Pointer: {
+      const bits = bitFieldSize ?? plan.size * 8;
+      let v: bigint;
+      if (typeof value === "bigint") v = value;
+      else if (typeof value === "number") {
+        if (!Number.isFinite(value)) throw new TypeError(`cannot convert ${value} to integer`);
+        v = BigInt(Math.trunc(value));
+      } else if (typeof value === "boolean") v = value ? 1n : 0n;
+      else throw new TypeError(`cannot convert ${typeof value} to '${type.typeName()}'`);
+      return newValue(
+        prog,
+        type,
+        truncate(v, bits, plan.signed && plan.rk === ReadKind.Int),
+        bitFieldSize,
+      );
+    }
+    case ReadKind.Bool: {
+      const b = typeof value === "bigint" ? value !== 0n : Boolean(value);
+      return newValue(prog, type, b ? 1n : 0n, bitFieldSize);
+    }
+    case ReadKind.Float: {
+      const n = typeof value === "bigint" ? Number(value) : Number(value);
+      return newValue(prog, type, plan.size === 4 ? Math.fround(n) : n, null);
+    }
+    case ReadKind.Compound:
+    case ReadKind.Array:
+    case ReadKind.Complex: {
+      if (value instanceof Uint8Array) {
+        if (plan.size >= 0 && value.length !== plan.size) {
+          throw new TypeError(
+            `value has ${value.length} bytes; '${type.typeName()}' has ${plan.size}`,
+          );
+        }
+        return newValue(prog, type, value.slice(), null);
+      }
+      if (plan.size < 0) throw new TypeError(`cannot create value with incomplete type`);
+      const bytes = new Uint8Array(plan.size);
+      fillCompound(prog, type, bytes, 0, value);
+      return newValue(prog, type, bytes, null);
+    }
+    default:
+      throw new TypeError(`cannot create value of '${type.typeName()}'`);
+  }
+}
+
+function fillCompound(
+  prog: ObjectProgram,
+  type: Type,
+  bytes: Uint8Array,
+  bitOffset: number,
+  value: unknown,
+  bitFieldSize: number | null = null,
+): void {
+  const plan = readPlan(type);
+  const u = plan.underlying;
+  switch (plan.rk) {
+    case ReadKind.Compound: {
+      if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        throw new TypeError(`value for '${type.typeName()}' must be an object of members`);
+      }
+      for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+        const m = u.member(name);
+        fillCompound(prog, m.type, bytes, bitOffset + m.bitOffset, v, m.bitFieldSize);
+      }
+      return;
+    }
+    case ReadKind.Array: {
+      if (!Array.isArray(value)) {
+        throw new TypeError(`value for '${type.typeName()}' must be an array`);
+      }
+      const elem = u.type;
+      const es = readPlan(elem).size;
+      const len = u.length ?? 0;
+      if (value.length > len) throw new OutOfBoundsError(`too many items in array value`);
+      value.forEach((v, i) => fillCompound(prog, elem, bytes, bitOffset + i * es * 8, v));
+      return;
+    }
+    default: {
+      const obj = value instanceof TypedObject
+        ? castObject(type, value)
+        : objectFromValue(prog, type, value);
+      const bits = bitFieldSize ?? plan.size * 8;
+      if (plan.rk === ReadKind.Float) {
+        const enc = encodeScalar(obj, plan);
+        bytes.set(enc, bitOffset >> 3);
+        return;
+      }
+      const raw = obj.rawValue_();
+      const big = typeof raw === "bigint"
+        ? raw
+        : typeof raw === "boolean"
+        ? (raw ? 1n : 0n)
+        : BigInt(raw as number);
+      writeBits(bytes, 0, bitOffset, bits, big, plan.littleEndian);
+    }
+  }
+}
+
+/**
+ * C cast of `obj` to `type`: scalars convert by value (truncating or
+ * extending integers, converting floats), same-typed compounds pass through.
+ */
+export function castObject(type: Type, obj: TypedObject): TypedObject {
+  const prog = obj.prog_;
+  const to = readPlan(type);
+  const from = readPlan(obj.type_);
+  const scalar = (rk: ReadKind) =>
+    rk === ReadKind.Int || rk === ReadKind.Pointer || rk === ReadKind.Bool || rk === ReadKind.Float;
+  if (scalar(to.rk)) {
+    let src: TypedObject = obj;
+    if (from.rk === ReadKind.Array || from.rk === ReadKind.Function) {
+      // Arrays and functions decay to pointers.
+      if (obj.kind_ !== "reference") throw new TypeError("cannot convert value to pointer");
+      src = newValue(prog, prog.pointerType(obj.type_), obj.address_!, null);
+    } else if (!scalar(from.rk)) {
+      throw new TypeError(`cannot convert '${obj.type_.typeName()}' to '${type.typeName()}'`);
+    }
+    if (src.absent_) throw new ObjectAbsentError();
+    if (to.rk === ReadKind.Float) {
+      const v = src.value_();
+      return newValue(
+        prog,
+        type,
+        typeof v === "boolean" ? (v ? 1 : 0) : to.size === 4 ? Math.fround(Number(v)) : Number(v),
+        null,
+      );
+    }
+    const sp = readPlan(src.type_);
+    let big: bigint;
+    if (sp.rk === ReadKind.Float) {
+      const f = src.value_() as number;
+      if (!Number.isFinite(f)) throw new TypeError(`cannot convert ${f} to integer`);
+      big = BigInt(Math.trunc(f));
+    } else {
+      const v = src.value_();
+      big = typeof v === "bigint"
+        ? v
+        : typeof v === "boolean"
+        ? (v ? 1n : 0n)
+        : BigInt(v as number);
+    }
+    if (to.rk === ReadKind.Bool) return newValue(prog, type, big !== 0n ? 1n : 0n, null);
+    return newValue(
+      prog,
+      type,
+      truncate(big, to.size * 8, to.signed && to.rk === ReadKind.Int),
+      null,
+    );
+  }
+  if (to.rk === ReadKind.Compound || to.rk === ReadKind.Array) {
+    if (from.underlying.core !== to.underlying.core) {
+      throw new TypeError(`cannot convert '${obj.type_.typeName()}' to '${type.typeName()}'`);
+    }
+    if (obj.kind_ === "reference") {
+      return newReference(prog, type, obj.address_!, obj.bitOffset_, obj.bitFieldSize_);
+    }
+    if (obj.kind_ === "absent") return newAbsent(prog, type);
+    return newValue(prog, type, obj.rawValue_() as Uint8Array, null);
+  }
+  if (to.rk === ReadKind.Void) return newAbsent(prog, type);
+  throw new TypeError(`cannot convert to '${type.typeName()}'`);
+}
+
+/** Reinterprets the bytes of `obj` as `type` (drgn's `reinterpret()`). */
+export function reinterpretObject(type: Type, obj: TypedObject): TypedObject {
+  const prog = obj.prog_;
+  if (obj.kind_ === "reference") {
+    return newReference(prog, type, obj.address_!, obj.bitOffset_, null);
+  }
+  if (obj.kind_ === "absent") return newAbsent(prog, type);
+  const bytes = obj.toBytes_();
+  const plan = readPlan(type);
+  if (plan.size > bytes.length) throw new OutOfBoundsError("out of bounds of value");
+  return valueFromBytes(prog, type, plan.size >= 0 ? bytes.subarray(0, plan.size) : bytes);
+}
