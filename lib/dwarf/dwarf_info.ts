@@ -1,0 +1,484 @@
+/**
+ * The DWARF debug info of one loaded file: its units, the name index, and
+ * the lookups the Program calls: types by name (complete definitions
+ * first), variables, functions and enumerator constants, and the language.
+ *
+ * @example
+ * ```ts ignore
+ * const dwarf = await DwarfInfo.load(sections, { littleEndian: true, bias: 0n, name: "vmlinux" });
+ * const t = dwarf.findType("task_struct", "struct");
+ * const v = dwarf.findObject("init_task", "variable");
+ * ```
+ *
+ * @module
+ */
+
+import type { Language, Type } from "../types/type.ts";
+import { baseTypeSpellings } from "./base_type_names.ts";
+import { DW_AT, DW_TAG } from "./constants.ts";
+import { type Die, DieReader, type DieRef, TYPES_BASE } from "./die.ts";
+import { buildNameIndexParallel, type ParallelOptions } from "./index_parallel.ts";
+import { FLAG_DECLARATION, FLAG_HAS_ADDRESS, IndexKind } from "./index_scan.ts";
+import { buildNameIndex, kindMask, NameIndex } from "./name_index.ts";
+import { type DwarfObject, ObjectReader } from "./object_reader.ts";
+import { type ArangeTable, dieRanges, parseAranges } from "./ranges.ts";
+import { checkSections, type DwarfSections } from "./sections.ts";
+import { languageOf, TypeReader } from "./type_reader.ts";
+import type { DwarfUnit } from "./unit.ts";
+
+/** Kinds of named types, as in C: `struct X`, `union X`, `class X`, `enum X`, typedefs, base types. */
+export type TypeLookupKind = "struct" | "union" | "class" | "enum" | "typedef" | "base";
+
+/** Which objects {@link DwarfInfo.findObject} considers. */
+export type ObjectLookupKind = "variable" | "function" | "constant" | "any";
+
+/** Options of a {@link DwarfInfo}. */
+export interface DwarfInfoOptions {
+  /** Byte order of the file. */
+  littleEndian: boolean;
+  /** Load bias added to every address (PIE base, KASLR offset). Default 0n. */
+  bias?: bigint;
+  /** File name, for `Type.origin` and messages. */
+  name?: string;
+  /**
+   * The file's address size. Informational only: every unit header gives
+   * the address size its DIEs use (and pointer types default to it).
+   */
+  addressSize?: number;
+  /**
+   * Function-scope static variables: `true` (default) indexes them with
+   * everything else (+13% index time on a kernel); `"lazy"` indexes them on
+   * the first variable lookup that finds nothing else (a separate pass that
+   * costs ~70% of a full index); `false` never.
+   */
+  localStatics?: boolean | "lazy";
+}
+
+/** Options of {@link DwarfInfo.load}. */
+export interface LoadOptions extends DwarfInfoOptions, ParallelOptions {
+  /**
+   * `true`: always index with workers; `false`: on this thread; `"auto"`
+   * (default): workers when `.debug_info` is at least
+   * {@link PARALLEL_THRESHOLD} bytes and the machine has at least
+   * {@link PARALLEL_MIN_CORES} cores.
+   */
+  parallel?: boolean | "auto";
+  /** A serialized index of the same sections (from the on-disk cache). */
+  index?: Uint8Array;
+}
+
+/** `.debug_info` size from which {@link DwarfInfo.load} indexes with workers by default. */
+export const PARALLEL_THRESHOLD = 16 << 20;
+
+/**
+ * Cores needed for {@link DwarfInfo.load} to index with workers by default.
+ * Measured on 2 cores (vmlinux, 174 MB): a cold parallel build (fresh
+ * process) took 385–445 ms against 335–345 ms on one thread, because every
+ * worker isolate warms its JIT at the same time and V8's background
+ * compiler then has no idle core; warm, the parallel build is 1.7× faster.
+ */
+export const PARALLEL_MIN_CORES = 4;
+
+const TYPE_KINDS: Record<TypeLookupKind, number> = {
+  struct: IndexKind.struct,
+  union: IndexKind.union,
+  class: IndexKind.class,
+  enum: IndexKind.enum,
+  typedef: IndexKind.typedef,
+  base: IndexKind.base,
+};
+
+const KIND_OF_TAG: Record<number, number> = {
+  [DW_TAG.structure_type]: IndexKind.struct,
+  [DW_TAG.union_type]: IndexKind.union,
+  [DW_TAG.class_type]: IndexKind.class,
+  [DW_TAG.enumeration_type]: IndexKind.enum,
+};
+
+/** The DWARF debug info of one file. */
+export class DwarfInfo {
+  readonly sections: DwarfSections;
+  readonly options: Readonly<DwarfInfoOptions>;
+  /** The DIE reader (units, abbreviations, attributes). */
+  readonly reader: DieReader;
+  /** DIE → Type conversion (cached). */
+  readonly types: TypeReader;
+  readonly #objects: ObjectReader;
+  #index: NameIndex | null = null;
+  #statics: NameIndex | null = null;
+  #aranges: ArangeTable | null | undefined;
+  #functions = new Map<number, { start: bigint; end: bigint; ref: DieRef }[]>();
+  #language: Language | null | undefined;
+
+  /**
+   * Opens the debug info in `sections`. The name index is built on first
+   * use on this thread (see {@link DwarfInfo.load} for the parallel build).
+   * Throws a {@link DecodeError} for malformed unit headers.
+   */
+  constructor(sections: DwarfSections, options: DwarfInfoOptions) {
+    this.sections = checkSections(sections);
+    this.options = { ...options };
+    this.reader = new DieReader(this.sections, options.littleEndian);
+    this.types = new TypeReader(this.reader, {
+      origin: options.name,
+      resolveDeclaration: (tag, name, decl) => this.#resolveDeclaration(tag, name, decl),
+    });
+    this.#objects = new ObjectReader(this.reader, this.types, options.bias ?? 0n);
+  }
+
+  /**
+   * Opens the debug info and builds its name index: from `options.index`
+   * if given, else with Web Workers for big files, else on this thread.
+   */
+  static async load(sections: DwarfSections, options: LoadOptions): Promise<DwarfInfo> {
+    const info = new DwarfInfo(sections, options);
+    if (options.index !== undefined) {
+      info.#index = NameIndex.deserialize(options.index, info.sections, info.reader.units);
+      return info;
+    }
+    const parallel = options.parallel ?? "auto";
+    const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+    if (
+      parallel === true ||
+      (parallel === "auto" && sections.info.length >= PARALLEL_THRESHOLD &&
+        cores >= PARALLEL_MIN_CORES)
+    ) {
+      info.#index = await buildNameIndexParallel(info.sections, info.reader.units, {
+        littleEndian: options.littleEndian,
+        localStatics: (options.localStatics ?? true) === true,
+        workers: options.workers,
+      });
+    } else {
+      info.buildIndex();
+    }
+    return info;
+  }
+
+  /** Builds the name index on this thread (no-op if built). */
+  buildIndex(): NameIndex {
+    if (this.#index === null) {
+      this.#index = buildNameIndex(this.sections, this.reader.units, {
+        littleEndian: this.options.littleEndian,
+        localStatics: (this.options.localStatics ?? true) === true,
+      });
+    }
+    return this.#index;
+  }
+
+  /**
+   * The index of function-scope statics when they are indexed lazily (built
+   * on first use), or null when they are in the main index or disabled.
+   */
+  get staticsIndex(): NameIndex | null {
+    const mode = this.options.localStatics ?? true;
+    if (mode !== "lazy") return null;
+    if (this.#statics === null) {
+      this.#statics = buildNameIndex(this.sections, this.reader.units, {
+        littleEndian: this.options.littleEndian,
+        localStatics: true,
+        globals: false,
+      });
+    }
+    return this.#statics;
+  }
+
+  /** The name index (built on first use). */
+  get index(): NameIndex {
+    return this.#index ?? this.buildIndex();
+  }
+
+  /** The index as bytes for the on-disk cache (see `NameIndex.serialize`). */
+  serializeIndex(): Uint8Array {
+    return this.index.serialize();
+  }
+
+  /** Every unit of the file. */
+  get units(): readonly DwarfUnit[] {
+    return this.reader.units;
+  }
+
+  #ref(i: number, idx: NameIndex = this.index): DieRef {
+    const u = idx.units[idx.unit[i]!]!;
+    return u.section === "info" ? idx.die[i]! : TYPES_BASE + idx.die[i]!;
+  }
+
+  /** The type of index entry `i`. */
+  #entryType(i: number): Type {
+    return this.types.typeFromDie(this.#ref(i));
+  }
+
+  #resolveDeclaration(tag: number, name: string, decl: DieRef): DieRef | null {
+    const kind = KIND_OF_TAG[tag];
+    if (kind === undefined) return null;
+    const idx = this.index;
+    for (const i of idx.find(name, kindMask(kind))) {
+      if ((idx.flags[i]! & FLAG_DECLARATION) !== 0) continue;
+      const r = this.#ref(i);
+      if (r !== decl) return r;
+    }
+    return null;
+  }
+
+  /** Index entries for a type lookup, complete definitions first. */
+  #typeEntries(name: string, kind: TypeLookupKind | undefined): number[] {
+    let k = kind;
+    let n = name;
+    if (k === undefined) {
+      const m = /^\s*(struct|union|class|enum)\s+(.+?)\s*$/.exec(name);
+      if (m !== null) {
+        k = m[1] as TypeLookupKind;
+        n = m[2]!;
+      }
+    }
+    const idx = this.index;
+    let hits: number[];
+    if (k === undefined) {
+      hits = idx.find(n, kindMask(IndexKind.typedef));
+      for (const s of baseTypeSpellings(n)) hits.push(...idx.find(s, kindMask(IndexKind.base)));
+    } else if (k === "base") {
+      hits = [];
+      for (const s of baseTypeSpellings(n)) hits.push(...idx.find(s, kindMask(IndexKind.base)));
+    } else {
+      hits = idx.find(n, kindMask(TYPE_KINDS[k]));
+    }
+    const complete = hits.filter((i) => (idx.flags[i]! & FLAG_DECLARATION) === 0);
+    if (complete.length === hits.length) return hits;
+    return complete.concat(hits.filter((i) => (idx.flags[i]! & FLAG_DECLARATION) !== 0));
+  }
+
+  /**
+   * Types named `name`, complete definitions first. `kind` selects the
+   * namespace: a tag kind (`"struct"` …: `name` is the tag), `"typedef"`,
+   * or `"base"` (any spelling of a C base type: `"unsigned long"` finds
+   * gcc's `long unsigned int`). Without `kind`, `name` may start with a
+   * tag keyword (`"struct list_head"`); otherwise typedefs and base types
+   * are searched. At most `limit` types are converted.
+   */
+  findTypes(name: string, kind?: TypeLookupKind, limit = Infinity): Type[] {
+    const out: Type[] = [];
+    for (const i of this.#typeEntries(name, kind)) {
+      if (out.length >= limit) break;
+      out.push(this.#entryType(i));
+    }
+    return out;
+  }
+
+  /** The first type {@link findTypes} returns, or null. */
+  findType(name: string, kind?: TypeLookupKind): Type | null {
+    return this.findTypes(name, kind, 1)[0] ?? null;
+  }
+
+  /**
+   * Objects named `name` of the given kind(s) (`"any"`, one kind, or a
+   * list such as `["variable", "constant"]`), best first: variables with
+   * a location, functions with an address, enumerators, then the rest;
+   * function-scope statics last.
+   */
+  findObjects(
+    name: string,
+    kind: ObjectLookupKind | readonly ObjectLookupKind[] = "any",
+    limit = Infinity,
+  ): DwarfObject[] {
+    const idx = this.index;
+    const out: DwarfObject[] = [];
+    const kinds: readonly ObjectLookupKind[] = typeof kind === "string" ? [kind] : kind;
+    const want = (k: ObjectLookupKind) => kinds.includes("any") || kinds.includes(k);
+    const mask = (want("variable") ? kindMask(IndexKind.variable, IndexKind.localVariable) : 0) |
+      (want("function") ? kindMask(IndexKind.function) : 0) |
+      (want("constant") ? kindMask(IndexKind.constant) : 0);
+    const rank = (i: number): number => {
+      const k = idx.kind[i]!;
+      const addr = (idx.flags[i]! & FLAG_HAS_ADDRESS) !== 0;
+      switch (k) {
+        case IndexKind.variable:
+          return addr ? 0 : 3;
+        case IndexKind.function:
+          return addr ? 1 : 4;
+        case IndexKind.constant:
+          return 2;
+        default:
+          return 5; // function-scope statics last
+      }
+    };
+    const ordered = idx.find(name, mask).map((i, n) => [rank(i), n, i] as const).sort((a, b) =>
+      a[0] - b[0] || a[1] - b[1]
+    );
+    for (const [, , i] of ordered) {
+      if (out.length >= limit) break;
+      out.push(this.#object(idx, i, name));
+    }
+    // Function-scope statics indexed lazily: only when nothing else matched.
+    if (out.length === 0 && want("variable")) {
+      const statics = this.staticsIndex;
+      if (statics !== null) {
+        for (const i of statics.find(name, kindMask(IndexKind.localVariable))) {
+          if (out.length >= limit) break;
+          out.push(this.#object(statics, i, name));
+        }
+      }
+    }
+    return out;
+  }
+
+  #object(idx: NameIndex, i: number, name: string): DwarfObject {
+    const ref = this.#ref(i, idx);
+    switch (idx.kind[i]) {
+      case IndexKind.variable:
+        return this.#objects.variable(ref, name, false);
+      case IndexKind.localVariable:
+        return this.#objects.variable(ref, name, true);
+      case IndexKind.function:
+        return this.#objects.function(ref, name);
+      default: {
+        const u = idx.units[idx.unit[i]!]!;
+        const enumRef = u.section === "info" ? idx.aux[i]! : TYPES_BASE + idx.aux[i]!;
+        return this.#objects.enumerator(ref, enumRef, name);
+      }
+    }
+  }
+
+  /** The first object {@link findObjects} returns, or null. */
+  findObject(
+    name: string,
+    kind: ObjectLookupKind | readonly ObjectLookupKind[] = "any",
+  ): DwarfObject | null {
+    return this.findObjects(name, kind, 1)[0] ?? null;
+  }
+
+  /**
+   * Distinct names of a kind, in index order (for completion and tests).
+   * `"localVariable"` lists function-scope statics.
+   */
+  *names(kind: keyof typeof IndexKind): Generator<string> {
+    const idx = kind === "localVariable" ? (this.staticsIndex ?? this.index) : this.index;
+    const seen = new Set<string>();
+    for (const i of idx.entries(kindMask(IndexKind[kind]))) {
+      const n = idx.nameOf(i);
+      if (!seen.has(n)) {
+        seen.add(n);
+        yield n;
+      }
+    }
+  }
+
+  /** The type of the DIE at `ref`. */
+  typeFromDie(ref: DieRef): Type {
+    return this.types.typeFromDie(ref);
+  }
+
+  /** The source language of a unit. */
+  unitLanguage(unit: DwarfUnit): Language {
+    return languageOf(this.reader.unitInfo(unit).language);
+  }
+
+  /**
+   * The program's language: that of the unit defining `main`, or null if
+   * there is no `main` (the caller's default applies, as in drgn).
+   */
+  get language(): Language | null {
+    if (this.#language === undefined) {
+      const idx = this.index;
+      const hits = idx.find("main", kindMask(IndexKind.function));
+      this.#language = hits.length === 0
+        ? null
+        : this.unitLanguage(idx.units[idx.unit[hits[0]!]!]!);
+    }
+    return this.#language;
+  }
+
+  /**
+   * The DIEs whose code covers `pc` (an unbiased address), outermost first:
+   * the subprogram, then the lexical blocks and inlined subroutines nested
+   * in it (for stack traces and locals). Empty if no function covers `pc`.
+   */
+  scopesAt(pc: bigint): Die[] {
+    const unit = this.unitForPc(pc);
+    if (unit === null) return [];
+    const out: Die[] = [];
+    // Top level: the unit's functions (also inside C++ namespaces), by range.
+    let fn: Die | null = null;
+    for (const f of this.#functionsOf(unit)) {
+      if (pc >= f.start && pc < f.end) {
+        fn = this.reader.die(f.ref);
+        break;
+      }
+    }
+    if (fn === null) return out;
+    out.push(fn);
+    let parent = fn;
+    for (let depth = 0; depth < 1000; depth++) {
+      let next: Die | null = null;
+      for (const c of this.reader.children(parent)) {
+        if (c.tag !== DW_TAG.lexical_block && c.tag !== DW_TAG.inlined_subroutine) continue;
+        if (dieRanges(c).some(([s, e]) => pc >= s && pc < e)) {
+          next = c;
+          break;
+        }
+      }
+      if (next === null) break;
+      out.push(next);
+      parent = next;
+    }
+    return out;
+  }
+
+  /**
+   * A DIE's name, following `DW_AT_abstract_origin` and
+   * `DW_AT_specification` (out-of-line and inlined instances have none of
+   * their own). Null if there is none.
+   */
+  nameOf(die: Die): string | null {
+    let d = die;
+    for (let hop = 0; hop < 8; hop++) {
+      const n = d.name;
+      if (n !== null) return n;
+      const next = d.ref(DW_AT.abstract_origin) ?? d.ref(DW_AT.specification);
+      if (next === null) return null;
+      d = this.reader.die(next);
+    }
+    return null;
+  }
+
+  /** The address ranges of a unit's functions (cached per unit). */
+  #functionsOf(unit: DwarfUnit): { start: bigint; end: bigint; ref: DieRef }[] {
+    let list = this.#functions.get(unit.index);
+    if (list !== undefined) return list;
+    list = [];
+    const walk = (parent: Die, depth: number) => {
+      for (const c of this.reader.children(parent)) {
+        if (c.tag === DW_TAG.subprogram) {
+          for (const [start, end] of dieRanges(c)) list!.push({ start, end, ref: c.dieRef });
+        } else if (c.tag === DW_TAG.namespace && depth < 32) {
+          walk(c, depth + 1);
+        }
+      }
+    };
+    walk(this.reader.unitDie(unit), 0);
+    list.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    this.#functions.set(unit.index, list);
+    return list;
+  }
+
+  /**
+   * The unit whose code covers `pc` (an unbiased address): from
+   * `.debug_aranges` when present, else from the units' ranges.
+   */
+  unitForPc(pc: bigint): DwarfUnit | null {
+    if (this.#aranges === undefined) {
+      this.#aranges = this.sections.aranges
+        ? parseAranges(this.sections.aranges, this.options.littleEndian)
+        : null;
+    }
+    if (this.#aranges !== null) {
+      const off = this.#aranges.lookup(pc);
+      if (off >= 0) {
+        for (const u of this.reader.units) if (u.section === "info" && u.offset === off) return u;
+      }
+    }
+    for (const u of this.reader.units) {
+      if (u.section !== "info") continue;
+      for (const [s, e] of dieRanges(this.reader.unitDie(u))) if (pc >= s && pc < e) return u;
+    }
+    return null;
+  }
+}
