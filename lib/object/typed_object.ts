@@ -35,6 +35,12 @@ export interface ObjectProgram {
   pointerType(type: Type, qualifiers?: number): Type;
   /** A primitive C type by its C name (`int`, `unsigned long`, `_Bool`, `double`, `ptrdiff_t`, …). */
   primitiveType(name: string): Type;
+  /**
+   * The symbol containing `address` as `name+0xoffset` (a `/0xsize`
+   * suffix is ignored), or null if none does. Object formatting uses it
+   * to symbolize pointers when present.
+   */
+  symbolize?(address: bigint): string | null;
 }
 
 /** The three kinds of object (drgn's `ObjectKind`). */
@@ -228,7 +234,9 @@ export class TypedObject {
    * most 4 bytes and floats, `bigint` for wider integers and pointers,
    * `boolean` for bool, arrays for arrays, plain objects for structs.
    */
-  value_(): unknown {
+  // Typed `any` on purpose: scripts use the value directly, as in drgn.
+  // deno-lint-ignore no-explicit-any
+  value_(): any {
     const plan = readPlan(this.type_);
     switch (plan.rk) {
       case ReadKind.Int:
