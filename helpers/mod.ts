@@ -1,0 +1,2 @@
+/** Helpers for scripts: drgn.helpers in camelCase with the kernel argument order. @module */
+export {};

@@ -1,0 +1,357 @@
+/**
+ * Linux kernel targets: crash dumps in every format (ELF from kdump,
+ * makedumpfile or QEMU, with or without virtual addresses; compressed
+ * kdump; flattened streams) and the running kernel through /proc/kcore.
+ *
+ * Physical memory comes from the dump; kernel virtual addresses the dump
+ * does not map directly are translated through the kernel's page tables
+ * (root from VMCOREINFO, found through the kernel text mapping and
+ * `phys_base`), so dumps with physical addresses only (QEMU's ELF,
+ * `makedumpfile -E`) read like any other — drgn 0.0.22 fails on those
+ * with "recursive address translation".
+ *
+ * @module
+ */
+
+import { FileReader, type RandomAccessReader } from "../binary/file_reader.ts";
+import { ElfFile } from "../elf/elf_file.ts";
+import { NT, PT } from "../elf/constants.ts";
+import { parsePrstatus, type Prstatus } from "../elf/core_notes.ts";
+import { FaultError, TargetError } from "../errors.ts";
+import { FileSource, type MemorySource, ZeroSource } from "../memory/memory_reader.ts";
+import type { Program } from "../program/program.ts";
+import { X86_64 } from "../platform.ts";
+import { DiskDump } from "./dump/diskdump.ts";
+import { X86PageTable } from "./page_table.ts";
+import { VmcoreInfo } from "./vmcoreinfo.ts";
+import { installKernelObjectFinder } from "./kernel_objects.ts";
+import { loadKernelDebugInfo } from "./kernel_debug_info.ts";
+
+/** x86-64 `__START_KERNEL_map`: where the kernel image is mapped. */
+export const START_KERNEL_MAP = 0xffffffff80000000n;
+
+/** What the kernel target knows, as `prog.targetData.get("kernel")`. */
+export interface KernelInfo {
+  readonly vmcoreinfo: VmcoreInfo;
+  /** The dump format (`kdump`, `elf`, `kcore`). */
+  readonly format: string;
+  /** Per-CPU NT_PRSTATUS notes, in note order (CPU order for QEMU and kdump). */
+  readonly prstatus: readonly Prstatus[];
+  /** The kernel page table (null if it could not be located). */
+  pageTable: X86PageTable | null;
+  /** The direct map base (`page_offset_base`), once known. */
+  pageOffset: bigint | null;
+  /** Whether the target is the running kernel. */
+  readonly live: boolean;
+  /** The dump file's reader (closed with the program). */
+  readonly reader: RandomAccessReader;
+}
+
+/** The kernel target info of `prog`, or throws if `prog` is not a kernel. */
+export function kernelInfo(prog: Program): KernelInfo {
+  const k = prog.targetData.get("kernel") as KernelInfo | undefined;
+  if (!k) throw new TypeError("not a Linux kernel program");
+  return k;
+}
+
+/** Reads kernel virtual addresses no segment maps by walking the page tables. */
+class KernelVirtualSource implements MemorySource {
+  readonly #prog: Program;
+  readonly #info: KernelInfo;
+  constructor(prog: Program, info: KernelInfo) {
+    this.#prog = prog;
+    this.#info = info;
+  }
+  readInto(
+    _offset: bigint,
+    dest: Uint8Array,
+    destOffset: number,
+    length: number,
+    address: bigint,
+  ): void {
+    const pt = this.#info.pageTable;
+    if (pt === null) throw new FaultError("no page table to translate address", address);
+    let done = 0;
+    let a = address;
+    while (done < length) {
+      const t = pt.translate(a);
+      if (t === null) throw new FaultError("address not mapped", a);
+      const inPage = t.pageSize - (t.paddr & (t.pageSize - 1n));
+      const n = Math.min(length - done, Number(inPage));
+      try {
+        this.#prog.memory.readInto(t.paddr, dest, destOffset + done, n, true);
+      } catch (e) {
+        if (e instanceof FaultError) {
+          throw new FaultError(
+            `${e.message.replace(/: 0x[0-9a-f]+$/, "")} (virtual address ${hex(a)}, physical)`,
+            e.address,
+            true,
+          );
+        }
+        throw e;
+      }
+      done += n;
+      a += BigInt(n);
+    }
+  }
+}
+
+function hex(v: bigint): string {
+  return "0x" + v.toString(16);
+}
+
+/** A virtual range mapped linearly onto physical memory (direct map, kernel text). */
+export class PhysicalAliasSource implements MemorySource {
+  readonly #prog: Program;
+  readonly physStart: bigint;
+  constructor(prog: Program, physStart: bigint) {
+    this.#prog = prog;
+    this.physStart = physStart;
+  }
+  readInto(offset: bigint, dest: Uint8Array, destOffset: number, length: number): void {
+    this.#prog.memory.readInto(this.physStart + offset, dest, destOffset, length, true);
+  }
+}
+
+/** The first kernel-half virtual address of a 5- or 4-level address space. */
+function kernelHalfStart(l5: boolean): bigint {
+  return l5 ? 0xff00000000000000n : 0xffff800000000000n;
+}
+
+function readNotesVmcoreinfo(elf: ElfFile): { vmcoreinfo: string | null; prstatus: Prstatus[] } {
+  let vmcoreinfo: string | null = null;
+  const prstatus: Prstatus[] = [];
+  for (const n of elf.notes()) {
+    if (n.name === "VMCOREINFO") {
+      vmcoreinfo = new TextDecoder().decode(n.desc);
+    } else if (n.name === "CORE" && n.type === NT.PRSTATUS) {
+      prstatus.push(parsePrstatus(n.desc, elf.platform, n.offset));
+    }
+  }
+  return { vmcoreinfo, prstatus };
+}
+
+/** Common setup once physical memory and VMCOREINFO are known. */
+function finishKernel(
+  prog: Program,
+  info: KernelInfo,
+): void {
+  const vi = info.vmcoreinfo;
+  prog.setFlags({ isLinuxKernel: true, isLive: info.live });
+  prog.targetData.set("kernel", info);
+  // The page table: swapper_pg_dir is in the kernel image, whose physical
+  // address is its offset from __START_KERNEL_map plus phys_base.
+  if (vi.swapperPgDir !== null && vi.physBase !== null) {
+    const root = BigInt.asUintN(64, vi.swapperPgDir - START_KERNEL_MAP + vi.physBase);
+    info.pageTable = new X86PageTable(root, vi.pgtableL5Enabled ? 5 : 4, (paddr) => {
+      return prog.memory.read(paddr, 4096, true);
+    });
+  }
+  // Kernel virtual addresses no segment maps go through the page tables.
+  const start = kernelHalfStart(vi.pgtableL5Enabled);
+  prog.memory.virtual.addBelow(start, 1n << 64n, new KernelVirtualSource(prog, info));
+  prog.memory.unmappedMessage = "could not find memory segment";
+  installKernelObjectFinder(prog);
+  prog.targetData.set("loadDebugInfo", loadKernelDebugInfo);
+}
+
+/**
+ * Opens a kernel crash dump: `format` is what content detection found
+ * (`kdump` or `elf`, after reassembling flattened streams).
+ */
+export function openKernelDump(
+  prog: Program,
+  reader: RandomAccessReader,
+  format: "kdump" | "elf",
+  elf?: ElfFile,
+): void {
+  prog.setPlatform(X86_64);
+  if (format === "kdump") {
+    const dump = DiskDump.open(reader);
+    if (dump.vmcoreinfo === null) {
+      throw new TargetError(
+        reader.path,
+        "kdump file has no VMCOREINFO: cannot tell the kernel release, page tables or KASLR offset",
+      );
+    }
+    dump.addToMemory(prog.memory);
+    const prstatus: Prstatus[] = [];
+    for (const n of dump.notes) {
+      if (n.name === "CORE" && n.type === NT.PRSTATUS) {
+        prstatus.push(parsePrstatus(n.desc, X86_64));
+      }
+    }
+    const vi = new VmcoreInfo(dump.vmcoreinfo, reader.path);
+    const info: KernelInfo = {
+      vmcoreinfo: vi,
+      format: "kdump",
+      prstatus,
+      pageTable: null,
+      pageOffset: null,
+      live: false,
+      reader,
+    };
+    prog.targetDescription = `kernel crash dump ${reader.path} (kdump, ${vi.osrelease})`;
+    finishKernel(prog, info);
+    return;
+  }
+  const e = elf ?? ElfFile.fromReader(reader);
+  prog.setPlatform(e.platform);
+  const { vmcoreinfo, prstatus } = readNotesVmcoreinfo(e);
+  if (vmcoreinfo === null) {
+    throw new TargetError(reader.path, "ELF vmcore has no VMCOREINFO note");
+  }
+  const vi = new VmcoreInfo(vmcoreinfo, reader.path);
+  addElfSegments(prog, e, reader, false);
+  const info: KernelInfo = {
+    vmcoreinfo: vi,
+    format: "elf",
+    prstatus,
+    pageTable: null,
+    pageOffset: null,
+    live: false,
+    reader,
+  };
+  prog.targetDescription = `kernel crash dump ${reader.path} (ELF, ${vi.osrelease})`;
+  finishKernel(prog, info);
+}
+
+/**
+ * Maps an ELF vmcore's PT_LOADs: physical ranges from `p_paddr` (valid with
+ * VMCOREINFO), virtual ranges from `p_vaddr` when it is a kernel address
+ * distinct from the physical one. Bytes past `p_filesz` read as zeros.
+ */
+function addElfSegments(
+  prog: Program,
+  elf: ElfFile,
+  reader: RandomAccessReader,
+  live: boolean,
+): void {
+  let truncated = false;
+  const kernelHalf = 0xff00000000000000n;
+  for (const seg of elf.segments) {
+    if (seg.type !== PT.LOAD || seg.memsz === 0) continue;
+    let filesz = Math.min(seg.filesz, seg.memsz);
+    if (seg.offset + filesz > reader.size) {
+      truncated = true;
+      filesz = Math.max(0, Math.min(filesz, reader.size - seg.offset));
+    }
+    const data = filesz > 0 ? new FileSource(reader, seg.offset, filesz) : null;
+    const tail = seg.memsz > filesz;
+    const physValid = seg.paddr !== 0xffffffffffffffffn && !(live && seg.paddr === 0n);
+    if (physValid) {
+      if (data) prog.memory.addSegment(seg.paddr, BigInt(filesz), data, true);
+      if (tail) {
+        prog.memory.addSegment(
+          seg.paddr + BigInt(filesz),
+          BigInt(seg.memsz - filesz),
+          new ZeroSource(),
+          true,
+        );
+      }
+    }
+    if (seg.vaddr >= kernelHalf && seg.vaddr !== seg.paddr) {
+      if (data) prog.memory.addSegment(seg.vaddr, BigInt(filesz), data);
+      if (tail) {
+        prog.memory.addSegment(
+          seg.vaddr + BigInt(filesz),
+          BigInt(seg.memsz - filesz),
+          new ZeroSource(),
+        );
+      }
+    }
+  }
+  if (truncated) {
+    prog.warnings.push(
+      `${reader.path}: the dump is truncated; memory past the end of the file cannot be read`,
+    );
+  }
+}
+
+/** Opens the running kernel through /proc/kcore. */
+export function openLiveKernel(prog: Program): void {
+  const path = "/proc/kcore";
+  let reader: FileReader;
+  try {
+    reader = FileReader.open(path, 0);
+  } catch (e) {
+    throw new TargetError(
+      path,
+      `cannot open the running kernel's memory (${
+        e instanceof Error ? e.message : e
+      }); run as root, or give a vmcore with -c`,
+    );
+  }
+  let elf: ElfFile;
+  try {
+    elf = ElfFile.fromReader(new LiveFileReader(path));
+  } catch (e) {
+    reader.close();
+    throw new TargetError(
+      path,
+      `cannot read /proc/kcore: ${e instanceof Error ? e.message : e} (run as root)`,
+    );
+  }
+  reader.close();
+  prog.setPlatform(elf.platform);
+  let { vmcoreinfo } = readNotesVmcoreinfo(elf);
+  if (vmcoreinfo === null) {
+    try {
+      vmcoreinfo = Deno.readTextFileSync("/sys/kernel/vmcoreinfo");
+      throw new TargetError(
+        path,
+        "/proc/kcore has no VMCOREINFO note (Linux < 4.19 is not supported yet)",
+      );
+    } catch (e) {
+      if (e instanceof TargetError) throw e;
+      throw new TargetError(path, "no VMCOREINFO in /proc/kcore");
+    }
+  }
+  const vi = new VmcoreInfo(vmcoreinfo, path);
+  addElfSegments(prog, elf, elf.reader, true);
+  const info: KernelInfo = {
+    vmcoreinfo: vi,
+    format: "kcore",
+    prstatus: [],
+    pageTable: null,
+    pageOffset: null,
+    live: true,
+    reader: elf.reader,
+  };
+  prog.targetDescription = `running kernel (${vi.osrelease})`;
+  finishKernel(prog, info);
+}
+
+/**
+ * Positioned reads of a live file (/proc/kcore) with no cache: the memory
+ * behind it changes while we read.
+ */
+class LiveFileReader implements RandomAccessReader {
+  readonly path: string;
+  readonly size: number = Number.MAX_SAFE_INTEGER;
+  #file: Deno.FsFile;
+  constructor(path: string) {
+    this.path = path;
+    this.#file = Deno.openSync(path, { read: true });
+  }
+  readAt(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.#file.seekSync(offset, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < length) {
+      const n = this.#file.readSync(out.subarray(done));
+      if (n === null || n === 0) {
+        throw new TargetError(this.path, `short read at offset ${offset + done}`);
+      }
+      done += n;
+    }
+    return out;
+  }
+  close(): void {
+    try {
+      this.#file.close();
+    } catch {
+      // closed
+    }
+  }
+}

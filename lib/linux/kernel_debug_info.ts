@@ -1,0 +1,233 @@
+/**
+ * Loading a kernel's debug info: the vmlinux (found by release in the
+ * standard places or given with `-s`, and refused with a warning when its
+ * build ID or release does not match the dump), relocated by the KASLR
+ * offset; then the loaded modules, found by name and relocated by the
+ * section addresses the kernel recorded for each.
+ *
+ * @module
+ */
+
+import { ElfFile } from "../elf/elf_file.ts";
+import { TargetError } from "../errors.ts";
+import type { Program } from "../program/program.ts";
+import { Module } from "../program/module.ts";
+import { type RawSymbol, SymbolTable } from "../program/symbol.ts";
+import { attachDebugInfo, ensureFinders } from "../program/debug_info.ts";
+import type { KernelInfo } from "./kernel.ts";
+import {
+  checkVmlinux,
+  findVmlinux,
+  isKernelModuleFile,
+  kernelModuleName,
+  moduleDirs,
+} from "./find_vmlinux.ts";
+import { forEachLoadedModule, type LoadedModule } from "./kernel_modules.ts";
+
+/** The kernel's per-CPU section: its symbols are offsets, not relocated by KASLR. */
+const PERCPU_SECTION = ".data..percpu";
+
+function openElf(path: string): ElfFile | null {
+  try {
+    return ElfFile.open(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Relocates a vmlinux address by the KASLR offset: addresses in the kernel
+ * image move; per-CPU offsets (below the kernel half) do not.
+ */
+export function kernelAddressRelocator(offset: bigint): (addr: bigint) => bigint {
+  return (addr) => (addr >= 0xffff800000000000n ? BigInt.asUintN(64, addr + offset) : addr);
+}
+
+function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
+  const offset = k.vmcoreinfo.kaslrOffset;
+  const syms = elf.symbols("symtab");
+  let lo = 0xffffffffffffffffn;
+  let hi = 0n;
+  const raw: RawSymbol[] = [];
+  for (const s of syms) {
+    if (s.section === PERCPU_SECTION || s.value < 0xffff800000000000n) {
+      // Keep per-CPU and absolute symbols at their link-time values.
+      raw.push({ ...s, value: BigInt.asUintN(64, s.value - offset) });
+    } else {
+      raw.push(s);
+      if (s.name === "_text" || s.name === "_stext") lo = s.value < lo ? s.value : lo;
+      if (s.name === "_end") hi = s.value;
+    }
+  }
+  if (lo === 0xffffffffffffffffn) lo = 0xffffffff80000000n;
+  if (hi === 0n) hi = 0xffffffffc0000000n;
+  const m = new Module(
+    "kernel",
+    "linux_kernel",
+    lo + offset,
+    hi + offset,
+    offset,
+    elf.buildIdHex(),
+  );
+  m.path = elf.path;
+  m.debugPath = elf.path;
+  m.data.set("relocate", kernelAddressRelocator(offset));
+  m.symtab = new SymbolTable(raw, offset);
+  prog.addModule(m);
+  ensureFinders(prog);
+  attachDebugInfo(prog, m, elf);
+  return m;
+}
+
+/** `prog.loadDebugInfo()` for kernel targets. */
+export function loadKernelDebugInfo(
+  prog: Program,
+  paths: string[],
+  opts: { default?: boolean; main?: boolean },
+): void {
+  const k = prog.targetData.get("kernel") as KernelInfo;
+  const vi = k.vmcoreinfo;
+  const given: ElfFile[] = [];
+  for (const p of paths) {
+    const elf = ElfFile.open(p);
+    given.push(elf);
+  }
+  const moduleFiles = given.filter(isKernelModuleFile);
+  const others = given.filter((e) => !isKernelModuleFile(e));
+  let kernel = prog.modules.find((m) => m.kind === "linux_kernel") ?? null;
+  if (kernel === null) {
+    for (const elf of others) {
+      const check = checkVmlinux(elf, vi.buildId, vi.osrelease);
+      if (check.ok) {
+        kernel = attachVmlinux(prog, k, elf);
+        break;
+      }
+      prog.warnings.push(`${elf.path}: not loaded: ${check.reason}`);
+    }
+  }
+  if (kernel === null && (opts.default || opts.main)) {
+    const path = findVmlinux(vi.osrelease);
+    if (path !== null) {
+      const elf = openElf(path);
+      if (elf) {
+        const check = checkVmlinux(elf, vi.buildId, vi.osrelease);
+        if (check.ok) kernel = attachVmlinux(prog, k, elf);
+        else prog.warnings.push(`${path}: not loaded: ${check.reason}`);
+      }
+    }
+    if (kernel === null) {
+      prog.warnings.push(
+        `missing debug info for the kernel ${vi.osrelease}: no matching vmlinux found (looked in /usr/lib/debug/boot, /usr/lib/debug/lib/modules/${vi.osrelease}, /boot, /lib/modules/${vi.osrelease}/build, /lib/modules/${vi.osrelease}); give it with -s`,
+      );
+    }
+  }
+  if (kernel === null) {
+    if (moduleFiles.length > 0) {
+      prog.warnings.push("kernel module debug info needs the vmlinux: give it with -s too");
+    }
+    return;
+  }
+  loadKernelModules(prog, k, moduleFiles, opts.default === true);
+}
+
+/** Section addresses of a loaded module, by section name. */
+function sectionAddressFn(elf: ElfFile, lm: LoadedModule): (shndx: number) => bigint {
+  return (shndx: number) => {
+    const sec = elf.sections[shndx];
+    if (!sec) return 0n;
+    return lm.sections.get(sec.name) ?? 0n;
+  };
+}
+
+function findModuleFile(name: string, release: string, cache: Map<string, string>): string | null {
+  if (cache.size === 0) {
+    for (const dir of moduleDirs(release)) indexKoFiles(dir, cache, 0);
+  }
+  return cache.get(name) ?? null;
+}
+
+function indexKoFiles(dir: string, out: Map<string, string>, depth: number): void {
+  if (depth > 8) return;
+  let entries: Iterable<Deno.DirEntry>;
+  try {
+    entries = Deno.readDirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory) indexKoFiles(p, out, depth + 1);
+    else if (e.name.endsWith(".ko") || e.name.endsWith(".ko.debug")) {
+      const n = e.name.replace(/\.ko(\.debug)?$/, "").replace(/-/g, "_");
+      if (!out.has(n)) out.set(n, p);
+    }
+  }
+}
+
+/** Loads debug info for the kernel's loaded modules. */
+export function loadKernelModules(
+  prog: Program,
+  k: KernelInfo,
+  files: ElfFile[],
+  searchDefault: boolean,
+): void {
+  let loaded: LoadedModule[];
+  try {
+    loaded = [...forEachLoadedModule(prog)];
+  } catch (e) {
+    if (files.length > 0 || searchDefault) {
+      prog.warnings.push(
+        `cannot list loaded kernel modules: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+    return;
+  }
+  const byName = new Map(files.map((f) => [kernelModuleName(f), f]));
+  const cache = new Map<string, string>();
+  const missing: string[] = [];
+  for (const lm of loaded) {
+    if (prog.modules.some((m) => m.kind === "linux_kernel_module" && m.name === lm.name)) continue;
+    let elf = byName.get(lm.name) ?? null;
+    if (elf === null && searchDefault) {
+      const p = findModuleFile(lm.name, k.vmcoreinfo.osrelease, cache);
+      if (p) elf = openElf(p);
+    }
+    const m = new Module(lm.name, "linux_kernel_module", lm.start, lm.end, 0n, lm.buildId);
+    m.data.set("sections", lm.sections);
+    prog.addModule(m);
+    if (elf === null) {
+      missing.push(lm.name);
+      continue;
+    }
+    const id = elf.buildIdHex();
+    if (lm.buildId !== null && id !== null && id !== lm.buildId) {
+      prog.warnings.push(
+        `${elf.path}: not loaded: build ID ${id} does not match module ${lm.name}'s ${lm.buildId}`,
+      );
+      missing.push(lm.name);
+      continue;
+    }
+    m.path = elf.path;
+    m.debugPath = elf.path;
+    const addr = sectionAddressFn(elf, lm);
+    m.data.set("sectionAddress", addr);
+    // Symbols: section-relative values plus the section's load address.
+    const raw: RawSymbol[] = [];
+    for (const s of elf.symbols("symtab")) {
+      if (s.shndx === 0 || s.shndx >= 0xff00) continue;
+      const base = addr(s.shndx);
+      if (base === 0n && !lm.sections.has(elf.sections[s.shndx]?.name ?? "")) continue;
+      raw.push({ ...s, value: base + s.value });
+    }
+    m.symtab = new SymbolTable(raw, 0n);
+    try {
+      attachDebugInfo(prog, m, elf);
+    } catch (e) {
+      if (e instanceof TargetError) prog.warnings.push(e.message);
+      else throw e;
+    }
+  }
+  if (missing.length > 0) {
+    prog.warnings.push(`missing debug info for kernel modules: ${missing.join(", ")}`);
+  }
+}

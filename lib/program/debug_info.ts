@@ -1,0 +1,185 @@
+/**
+ * Attaching ELF symbols and DWARF debug info to modules, and the finders
+ * that make them visible through `prog.type()`, `prog.object()` and
+ * `prog.symbol()`. Targets decide which files belong to which module; this
+ * file turns a module + file into lookups.
+ *
+ * @module
+ */
+
+import type { ElfFile } from "../elf/elf_file.ts";
+import type { Program, TypeFinderKind } from "./program.ts";
+import { FindObjectFlags } from "./program.ts";
+import type { DebugInfoSource, Module, ObjectDescriptor } from "./module.ts";
+import { type RawSymbol, type Symbol, SymbolTable } from "./symbol.ts";
+import type { Thread } from "./thread.ts";
+import {
+  newAbsent,
+  newReference,
+  newValue,
+  type TypedObject,
+  valueFromBytes,
+} from "../object/typed_object.ts";
+
+/** Creates a module's DWARF lookups from an ELF file (installed by the DWARF layer). */
+export type DwarfFactory = (prog: Program, module: Module, elf: ElfFile) => DebugInfoSource | null;
+
+let dwarfFactory: DwarfFactory | null = null;
+
+/** Installs the DWARF loader (done once by `lib/dwarf/program_source.ts`). */
+export function setDwarfFactory(f: DwarfFactory): void {
+  dwarfFactory = f;
+}
+
+/** Evaluates a non-trivial location expression of a global (TLS) to an object. */
+export type LocationEvaluator = (
+  prog: Program,
+  module: Module,
+  desc: ObjectDescriptor & { kind: "variable" },
+  thread?: Thread | null,
+) => TypedObject | null;
+
+let locationEvaluator: LocationEvaluator | null = null;
+
+/** Installs the evaluator for global variables with location expressions (TLS). */
+export function setLocationEvaluator(f: LocationEvaluator): void {
+  locationEvaluator = f;
+}
+
+/** Loads `elf`'s symbol table into `module` (relocated by the module's bias). */
+export function attachSymbols(module: Module, elf: ElfFile): void {
+  let syms: readonly RawSymbol[] = [];
+  if (elf.section(".symtab")) syms = elf.symbols("symtab");
+  else if (elf.section(".dynsym")) syms = elf.symbols("dynsym");
+  const sections = elf.sections.map((s) =>
+    (s.flags & 2n) !== 0n ? [s.addr, s.addr + BigInt(s.size)] as const : undefined
+  );
+  module.symtab = new SymbolTable(syms, module.bias, sections);
+}
+
+/** Loads `elf`'s DWARF into `module` and registers the finders on first use. */
+export function attachDebugInfo(prog: Program, module: Module, elf: ElfFile): boolean {
+  ensureFinders(prog);
+  if (dwarfFactory === null) throw new Error("DWARF support not loaded");
+  const src = dwarfFactory(prog, module, elf);
+  if (src === null) return false;
+  module.debugInfo = src;
+  if (module.kind === "main" && src.mainLanguage) prog.language = src.mainLanguage;
+  return true;
+}
+
+/**
+ * A global variable as `thread` sees it: thread-local variables are read
+ * from that thread's TLS block. Throws `LookupError` if there is none.
+ */
+export function threadVariable(prog: Program, name: string, thread: Thread): TypedObject {
+  for (const m of lookupOrder(prog)) {
+    if (m.debugInfo === null) continue;
+    const d = m.debugInfo.findObject(name, FindObjectFlags.VARIABLE);
+    if (d === null) continue;
+    const o = descriptorToObject(prog, m, d, thread);
+    if (o !== null) return o;
+  }
+  return prog.variable(name);
+}
+
+/** Modules in lookup order: the main program (or vmlinux) first. */
+function lookupOrder(prog: Program): Module[] {
+  const mods = prog.modules;
+  const first = mods.filter((m) => m.kind === "main" || m.kind === "linux_kernel");
+  if (first.length === 0) return mods;
+  return [...first, ...mods.filter((m) => m.kind !== "main" && m.kind !== "linux_kernel")];
+}
+
+/** Registers the debug-info finders on `prog` (idempotent). */
+export function ensureFinders(prog: Program): void {
+  if (prog.targetData.has("debugInfoFinders")) return;
+  prog.targetData.set("debugInfoFinders", true);
+  prog.targetData.set("threadVariable", (name: string, t: Thread) => threadVariable(prog, name, t));
+  prog.addTypeFinder((kind: TypeFinderKind, name: string, filename?: string) => {
+    for (const m of lookupOrder(prog)) {
+      if (m.debugInfo === null) continue;
+      if (filename !== undefined && !moduleMatches(m, filename)) continue;
+      const t = m.debugInfo.findType(kind, name);
+      if (t !== null) return t;
+    }
+    return null;
+  }, "dwarf");
+  prog.addObjectFinder((p: Program, name: string, flags: number, filename?: string) => {
+    for (const m of lookupOrder(p)) {
+      if (m.debugInfo === null) continue;
+      if (filename !== undefined && !moduleMatches(m, filename)) continue;
+      const d = m.debugInfo.findObject(name, flags);
+      if (d === null) continue;
+      const o = descriptorToObject(p, m, d);
+      if (o !== null) return o;
+    }
+    return null;
+  }, "dwarf");
+  prog.addSymbolFinder((name, address, one) => {
+    const out: Symbol[] = [];
+    for (const m of lookupOrder(prog)) {
+      const st = m.symtab;
+      if (st === null) continue;
+      if (name !== null) {
+        const r = st.byName(name);
+        if (r.length) {
+          if (one) return [bestByBinding(r)];
+          out.push(...r);
+        }
+      } else if (address !== null) {
+        // Only the module that maps the address may symbolize it.
+        if (m.end > m.start && (address < m.start || address >= m.end)) continue;
+        const s = st.byAddress(address);
+        if (s) {
+          if (one) return [s];
+          out.push(s);
+        }
+      } else {
+        out.push(...st.symbols);
+      }
+    }
+    return out;
+  }, "elf");
+}
+
+function moduleMatches(m: Module, filename: string): boolean {
+  return m.name === filename || m.path === filename || m.debugPath === filename ||
+    (m.path?.endsWith("/" + filename) ?? false);
+}
+
+function bestByBinding(list: Symbol[]): Symbol {
+  const rank = (s: Symbol) => (s.binding === "GLOBAL" ? 0 : s.binding === "WEAK" ? 1 : 2);
+  let best = list[0]!;
+  for (const s of list) if (rank(s) < rank(best)) best = s;
+  return best;
+}
+
+/** Turns a debug-info descriptor into an object. */
+export function descriptorToObject(
+  prog: Program,
+  m: Module,
+  d: ObjectDescriptor,
+  thread?: Thread | null,
+): TypedObject | null {
+  switch (d.kind) {
+    case "constant":
+      return newValue(prog, d.type, d.value);
+    case "function":
+      if (d.address === null) return newAbsent(prog, d.type);
+      return newReference(prog, d.type, d.address);
+    case "variable": {
+      if (d.address !== null) return newReference(prog, d.type, d.address);
+      if (d.constValue !== undefined) {
+        if (typeof d.constValue === "bigint") return newValue(prog, d.type, d.constValue);
+        return valueFromBytes(prog, d.type, d.constValue);
+      }
+      if (d.locationExpr !== undefined && locationEvaluator !== null) {
+        return locationEvaluator(prog, m, d, thread);
+      }
+      return newAbsent(prog, d.type);
+    }
+  }
+}
+
+export { FindObjectFlags };

@@ -1,0 +1,636 @@
+/**
+ * The program being debugged, as drgn's `drgn.Program`: memory, types,
+ * objects, symbols, threads and stack traces of one target (a core dump,
+ * the running kernel, a live process, or nothing but debug info).
+ *
+ * Lookups go through ordered, named finder chains: the loaded debug info is
+ * one finder, a target's built-in objects (the kernel's vmcoreinfo values)
+ * another, and scripts can add their own.
+ *
+ * @module
+ */
+
+import { FaultError, hex, LookupError } from "../errors.ts";
+import { MemoryReader } from "../memory/memory_reader.ts";
+import { CallbackSource, type ReadFn } from "../memory/memory_reader.ts";
+import { type Platform, X86_64 } from "../platform.ts";
+import { type Language, makeType, Qualifiers, type Type } from "../types/type.ts";
+import { parseTypeName } from "../types/type_parser.ts";
+import "../types/format_type.ts";
+import "../object/format_object.ts";
+import "../object/operators.ts";
+import {
+  makeObject,
+  newReference,
+  newValue,
+  type ObjectInit,
+  type ObjectProgram,
+  readCString,
+  TypedObject,
+} from "../object/typed_object.ts";
+import { type Symbol, symbolNotFoundAt, symbolNotFoundNamed } from "./symbol.ts";
+import type { Module } from "./module.ts";
+import type { Thread } from "./thread.ts";
+
+/** Which objects {@link Program.object} looks for (drgn's `FindObjectFlags`). */
+export const FindObjectFlags = {
+  CONSTANT: 1,
+  FUNCTION: 2,
+  VARIABLE: 4,
+  ANY: 7,
+} as const;
+
+/** Kinds a type finder is asked for. */
+export type TypeFinderKind = "struct" | "union" | "class" | "enum" | "typedef" | "base";
+
+/** A type finder: returns the type named `name` of `kind`, or null. */
+export type TypeFinder = (kind: TypeFinderKind, name: string, filename?: string) => Type | null;
+
+/** An object finder: returns the object named `name`, or null. */
+export type ObjectFinder = (
+  prog: Program,
+  name: string,
+  flags: number,
+  filename?: string,
+) => TypedObject | null;
+
+/**
+ * A symbol finder: symbols matching a name, an address, or (both null) all
+ * symbols. With `one`, the caller needs only the best match.
+ */
+export type SymbolFinder = (
+  name: string | null,
+  address: bigint | null,
+  one: boolean,
+) => Symbol[];
+
+/** A stack-trace provider installed by the target (userspace or kernel). */
+export type StackTraceProvider = (prog: Program, thread: Thread) => unknown;
+
+/** drgn's `ProgramFlags`. */
+export interface ProgramFlags {
+  /** The program is a Linux kernel (vmcore or live). */
+  readonly isLinuxKernel: boolean;
+  /** The program is running (live kernel or process): memory may change. */
+  readonly isLive: boolean;
+}
+
+/** A target's threads, installed when the target is opened. */
+export interface ThreadProvider {
+  threads(): Iterable<Thread>;
+  thread(tid: number): Thread;
+  mainThread(): Thread;
+  crashedThread(): Thread;
+}
+
+interface Named<T> {
+  name: string;
+  fn: T;
+  enabled: boolean;
+}
+
+/** Sizes of C's primitive types on LP64 targets (ILP32 adjusts long and pointers). */
+const PRIMITIVES: Record<string, [kind: "int" | "bool" | "float", size: number, signed: boolean]> =
+  {
+    "char": ["int", 1, true],
+    "signed char": ["int", 1, true],
+    "unsigned char": ["int", 1, false],
+    "short": ["int", 2, true],
+    "unsigned short": ["int", 2, false],
+    "int": ["int", 4, true],
+    "unsigned int": ["int", 4, false],
+    "long": ["int", 8, true],
+    "unsigned long": ["int", 8, false],
+    "long long": ["int", 8, true],
+    "unsigned long long": ["int", 8, false],
+    "_Bool": ["bool", 1, false],
+    "float": ["float", 4, true],
+    "double": ["float", 8, true],
+    "long double": ["float", 16, true],
+    "__int128": ["int", 16, true],
+    "unsigned __int128": ["int", 16, false],
+  };
+
+/** The program being debugged. */
+export class Program implements ObjectProgram {
+  /** Virtual and physical memory of the target. */
+  readonly memory: MemoryReader = new MemoryReader();
+  #platform: Platform | null;
+  #flags: { isLinuxKernel: boolean; isLive: boolean } = { isLinuxKernel: false, isLive: false };
+  #language: Language | null = null;
+  #typeFinders: Named<TypeFinder>[] = [];
+  #objectFinders: Named<ObjectFinder>[] = [];
+  #symbolFinders: Named<SymbolFinder>[] = [];
+  #primitives = new Map<string, Type>();
+  #typeCache = new Map<string, Type>();
+  /** Loaded modules (executables, libraries, vmlinux, kernel modules). */
+  readonly modules: Module[] = [];
+  /** The target's threads, once a target is set. */
+  threadProvider: ThreadProvider | null = null;
+  /** Computes stack traces for the target (installed by the target). */
+  stackTraceProvider: StackTraceProvider | null = null;
+  /** Target-specific state (kernel: vmcoreinfo, page tables; core: notes), keyed by layer. */
+  readonly targetData: Map<string, unknown> = new Map();
+  /** Description of the target for messages (`core dump /path`, `live process 123`). */
+  targetDescription = "no target";
+  /** The main thread's default language when no debug info says otherwise. */
+  defaultLanguage: Language = "C";
+  /** Called to load default debug info (installed by the target). */
+  defaultDebugInfoLoader: ((prog: Program, paths: string[]) => void) | null = null;
+  /** Warnings collected while loading (missing debug info, mismatches). */
+  readonly warnings: string[] = [];
+
+  /** A program for `platform` (default: none until a target sets it; x86-64 for types). */
+  constructor(platform: Platform | null = null) {
+    this.#platform = platform;
+  }
+
+  // ------------------------------------------------------------------ basics
+
+  /** The target platform; x86-64 if no target has set one yet. */
+  get platform(): Platform {
+    return this.#platform ?? X86_64;
+  }
+
+  /** Whether a platform was set by a target or the constructor. */
+  get hasPlatform(): boolean {
+    return this.#platform !== null;
+  }
+
+  /** Sets the platform (once, by the target). */
+  setPlatform(platform: Platform): void {
+    this.#platform = platform;
+    this.#primitives.clear();
+  }
+
+  /** Program flags (drgn's `prog.flags`). */
+  get flags(): ProgramFlags {
+    return this.#flags;
+  }
+
+  /** Sets the program flags (targets use this). */
+  setFlags(flags: Partial<ProgramFlags>): void {
+    this.#flags = { ...this.#flags, ...flags };
+  }
+
+  /** Language of the program: from the CU defining `main`, C for the kernel. */
+  get language(): Language {
+    return this.#language ?? this.defaultLanguage;
+  }
+  set language(l: Language) {
+    this.#language = l;
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  /**
+   * Maps `size` bytes at `address` to a callback `readFn(address, count,
+   * offset, physical)` returning the bytes. Newer segments win where they
+   * overlap older ones.
+   */
+  addMemorySegment(
+    address: bigint | number,
+    size: bigint | number,
+    readFn: ReadFn,
+    physical = false,
+  ): void {
+    this.memory.addSegment(BigInt(address), BigInt(size), new CallbackSource(readFn), physical);
+  }
+
+  /** Reads `size` bytes at `address`. Throws {@link FaultError} if any byte is unreadable. */
+  read(address: bigint | number, size: number, physical = false): Uint8Array {
+    return this.memory.read(BigInt(address), size, physical);
+  }
+
+  #scratch = new Uint8Array(8);
+  #view = new DataView(this.#scratch.buffer);
+
+  /** Reads an unsigned 8-bit integer. */
+  readU8(address: bigint | number, physical = false): number {
+    this.memory.readInto(BigInt(address), this.#scratch, 0, 1, physical);
+    return this.#scratch[0]!;
+  }
+  /** Reads an unsigned 16-bit integer in the target's byte order. */
+  readU16(address: bigint | number, physical = false): number {
+    this.memory.readInto(BigInt(address), this.#scratch, 0, 2, physical);
+    return this.#view.getUint16(0, this.platform.littleEndian);
+  }
+  /** Reads an unsigned 32-bit integer in the target's byte order. */
+  readU32(address: bigint | number, physical = false): number {
+    this.memory.readInto(BigInt(address), this.#scratch, 0, 4, physical);
+    return this.#view.getUint32(0, this.platform.littleEndian);
+  }
+  /** Reads an unsigned 64-bit integer in the target's byte order. */
+  readU64(address: bigint | number, physical = false): bigint {
+    this.memory.readInto(BigInt(address), this.#scratch, 0, 8, physical);
+    return this.#view.getBigUint64(0, this.platform.littleEndian);
+  }
+  /** Reads an unsigned word (the target's pointer size). */
+  readWord(address: bigint | number, physical = false): bigint {
+    return this.platform.wordSize === 8
+      ? this.readU64(address, physical)
+      : BigInt(this.readU32(address, physical));
+  }
+  /** Reads a NUL-terminated string (UTF-8) at `address`. */
+  readCString(address: bigint | number, limit = 1 << 20): string {
+    return new TextDecoder().decode(readCString(this.memory, BigInt(address), limit));
+  }
+
+  // ------------------------------------------------------------------ finders
+
+  /** Adds a type finder, tried after the ones already present (or first, with `index` 0). */
+  addTypeFinder(
+    fn: TypeFinder,
+    name = `type_finder_${this.#typeFinders.length}`,
+    index = -1,
+  ): void {
+    insert(this.#typeFinders, { name, fn, enabled: true }, index);
+    this.#typeCache.clear();
+  }
+
+  /** Adds an object finder. */
+  addObjectFinder(
+    fn: ObjectFinder,
+    name = `object_finder_${this.#objectFinders.length}`,
+    index = -1,
+  ): void {
+    insert(this.#objectFinders, { name, fn, enabled: true }, index);
+  }
+
+  /** Adds a symbol finder. */
+  addSymbolFinder(
+    fn: SymbolFinder,
+    name = `symbol_finder_${this.#symbolFinders.length}`,
+    index = -1,
+  ): void {
+    insert(this.#symbolFinders, { name, fn, enabled: true }, index);
+  }
+
+  /** Names of the registered finders, in the order they are tried. */
+  registeredFinders(): { types: string[]; objects: string[]; symbols: string[] } {
+    return {
+      types: this.#typeFinders.map((f) => f.name),
+      objects: this.#objectFinders.map((f) => f.name),
+      symbols: this.#symbolFinders.map((f) => f.name),
+    };
+  }
+
+  /** Asks the type finders for `kind name`. */
+  findTypeByKind(kind: TypeFinderKind, name: string, filename?: string): Type | null {
+    for (const f of this.#typeFinders) {
+      if (!f.enabled) continue;
+      const t = f.fn(kind, name, filename);
+      if (t !== null) return t;
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------ types
+
+  /**
+   * Looks up a type by its C name (`"struct task_struct *"`, `"int [4]"`,
+   * `"unsigned long"`) or returns a `Type` unchanged.
+   */
+  type(name: string | Type, filename?: string): Type {
+    if (typeof name !== "string") return name;
+    if (filename === undefined) {
+      const hit = this.#typeCache.get(name);
+      if (hit !== undefined) return hit;
+    }
+    const t = parseTypeName(name, {
+      lookup: (kind, n) => this.#lookupNamedType(kind, n, filename),
+      wordSize: this.platform.wordSize,
+      littleEndian: this.platform.littleEndian,
+      language: this.language,
+      pointerType: (target: Type, q?: number) => this.pointerType(target, q),
+    });
+    if (filename === undefined) this.#typeCache.set(name, t);
+    return t;
+  }
+
+  #lookupNamedType(kind: TypeFinderKind, name: string, filename?: string): Type | null {
+    const t = this.findTypeByKind(kind, name, filename);
+    if (t !== null) return t;
+    if (kind === "base") return this.#defaultPrimitive(name);
+    return null;
+  }
+
+  #defaultPrimitive(name: string): Type | null {
+    const p = PRIMITIVES[name];
+    if (p === undefined) {
+      if (name === "void") return makeType.void(this.language);
+      if (name === "size_t" || name === "ptrdiff_t") {
+        return this.#defaultPrimitive(name === "size_t" ? "unsigned long" : "long");
+      }
+      return null;
+    }
+    let [kind, size, signed] = p;
+    if (this.platform.wordSize === 4 && (name === "long" || name === "unsigned long")) size = 4;
+    if (this.platform.wordSize === 4 && name === "long double") size = 12;
+    const le = this.platform.littleEndian;
+    switch (kind) {
+      case "int":
+        return makeType.int(name, size, signed, le);
+      case "bool":
+        return makeType.bool(name, size, le);
+      case "float":
+        return makeType.float(name, size, le);
+    }
+  }
+
+  /** A primitive C type (`int`, `unsigned long`, `_Bool`, `double`, `ptrdiff_t`, `size_t`…). */
+  primitiveType(name: string): Type {
+    const hit = this.#primitives.get(name);
+    if (hit !== undefined) return hit;
+    let t: Type | null = null;
+    try {
+      t = this.type(name);
+    } catch {
+      t = null;
+    }
+    if (t === null && (name === "ptrdiff_t" || name === "size_t")) {
+      t = this.primitiveType(name === "size_t" ? "unsigned long" : "long");
+    }
+    t ??= this.#defaultPrimitive(name);
+    if (t === null) throw new LookupError(`could not find '${name}'`, "type", name);
+    this.#primitives.set(name, t);
+    return t;
+  }
+
+  /** A pointer type to `target` (cached), with the program's word size. */
+  pointerType(target: Type, qualifiers = 0): Type {
+    const key = `ptr${target.qualifiers}`;
+    let p = target.core.slots.get(key) as Type | undefined;
+    if (p === undefined || p.core.size !== this.platform.wordSize) {
+      p = makeType.pointer(target, this.platform.wordSize, this.platform.littleEndian);
+      target.core.slots.set(key, p);
+    }
+    return qualifiers ? p.qualified(qualifiers) : p;
+  }
+
+  /** An array type of `length` elements (null: incomplete). */
+  arrayType(element: Type, length: number | null): Type {
+    return makeType.array(element, length);
+  }
+
+  // ------------------------------------------------------------------ objects
+
+  /**
+   * Looks up a global object (variable, function or enumerator constant) by
+   * name. Throws `LookupError` if none is found.
+   */
+  object(name: string, flags: number = FindObjectFlags.ANY, filename?: string): TypedObject {
+    for (const f of this.#objectFinders) {
+      if (!f.enabled) continue;
+      const o = f.fn(this, name, flags, filename);
+      if (o !== null) return o;
+    }
+    throw new LookupError(`could not find '${name}'`, "object", name);
+  }
+
+  /** Like {@link object}, but returns null when nothing is found. */
+  tryObject(name: string, flags: number = FindObjectFlags.ANY): TypedObject | null {
+    for (const f of this.#objectFinders) {
+      if (!f.enabled) continue;
+      const o = f.fn(this, name, flags);
+      if (o !== null) return o;
+    }
+    return null;
+  }
+
+  /** A global variable. */
+  variable(name: string, filename?: string): TypedObject {
+    return this.#findKind(name, FindObjectFlags.VARIABLE, "variable", filename);
+  }
+  /** An enumerator constant. */
+  constant(name: string, filename?: string): TypedObject {
+    return this.#findKind(name, FindObjectFlags.CONSTANT, "constant", filename);
+  }
+  /** A function (a reference object of function type at its entry address). */
+  function(name: string, filename?: string): TypedObject {
+    return this.#findKind(name, FindObjectFlags.FUNCTION, "function", filename);
+  }
+
+  #findKind(name: string, flags: number, what: string, filename?: string): TypedObject {
+    for (const f of this.#objectFinders) {
+      if (!f.enabled) continue;
+      const o = f.fn(this, name, flags, filename);
+      if (o !== null) return o;
+    }
+    throw new LookupError(`could not find ${what} '${name}'`, what, name);
+  }
+
+  /** Whether `name` names a global object. */
+  hasObject(name: string): boolean {
+    return this.tryObject(name) !== null;
+  }
+
+  /** Creates an object: `makeObject(prog, type, {value | address | absent})`. */
+  makeObject(type: string | Type, init: ObjectInit = {}): TypedObject {
+    return makeObject(this, type, init);
+  }
+
+  /** A reference object of `type` at `address`. */
+  objectAt(type: string | Type, address: bigint | number): TypedObject {
+    return newReference(this, this.type(type), BigInt.asUintN(64, BigInt(address)));
+  }
+
+  /** A value object of `type`. */
+  value(type: string | Type, value: number | bigint | boolean | Uint8Array): TypedObject {
+    return makeObject(this, type, { value });
+  }
+
+  // ------------------------------------------------------------------ symbols
+
+  /** The symbol containing `address`, or the symbol named `name`. Throws `LookupError`. */
+  symbol(addressOrName: bigint | number | string): Symbol {
+    if (typeof addressOrName === "string") {
+      const r = this.#symbolQuery(addressOrName, null, true);
+      if (r.length === 0) symbolNotFoundNamed(addressOrName);
+      return r[0]!;
+    }
+    const a = BigInt.asUintN(64, BigInt(addressOrName));
+    const r = this.#symbolQuery(null, a, true);
+    if (r.length === 0) symbolNotFoundAt(a);
+    return r[0]!;
+  }
+
+  /** All symbols (no argument), those named `name`, or those containing `address`. */
+  symbols(addressOrName?: bigint | number | string): Symbol[] {
+    if (addressOrName === undefined) return this.#symbolQuery(null, null, false);
+    if (typeof addressOrName === "string") return this.#symbolQuery(addressOrName, null, false);
+    return this.#symbolQuery(null, BigInt.asUintN(64, BigInt(addressOrName)), false);
+  }
+
+  #symbolQuery(name: string | null, address: bigint | null, one: boolean): Symbol[] {
+    const out: Symbol[] = [];
+    for (const f of this.#symbolFinders) {
+      if (!f.enabled) continue;
+      const r = f.fn(name, address, one);
+      if (r.length) {
+        if (one) return [r[0]!];
+        out.push(...r);
+      }
+    }
+    return out;
+  }
+
+  /** `name+0xoff/0xsize` for an address, or null when no symbol contains it. */
+  symbolize(address: bigint): string | null {
+    let s: Symbol;
+    try {
+      s = this.symbol(address);
+    } catch {
+      return null;
+    }
+    return `${s.name}+${hex(address - s.address)}/${hex(s.size)}`;
+  }
+
+  // ------------------------------------------------------------------ threads
+
+  #threads(): ThreadProvider {
+    if (this.threadProvider === null) {
+      throw new TypeError("program has no threads: no core dump, process or kernel target is set");
+    }
+    return this.threadProvider;
+  }
+
+  /** The target's threads. */
+  *threads(): IterableIterator<Thread> {
+    yield* this.#threads().threads();
+  }
+  /** The thread with `tid`; throws `LookupError` if there is none. */
+  thread(tid: number): Thread {
+    return this.#threads().thread(tid);
+  }
+  /** The main thread (the thread whose TID is the PID). */
+  mainThread(): Thread {
+    return this.#threads().mainThread();
+  }
+  /** The thread that caused the crash (the first NT_PRSTATUS for cores). */
+  crashedThread(): Thread {
+    return this.#threads().crashedThread();
+  }
+
+  /**
+   * The stack trace of a thread: by TID, a {@link Thread}, or (kernel) a
+   * `struct task_struct *` object.
+   */
+  stackTrace(thread: number | Thread | TypedObject): unknown {
+    if (this.stackTraceProvider === null) {
+      throw new TypeError("stack traces are not available for this target");
+    }
+    let t: Thread;
+    if (typeof thread === "number") t = this.thread(thread);
+    else if (thread instanceof TypedObject) {
+      const fromTask = this.targetData.get("threadFromTask") as
+        | ((o: TypedObject) => Thread)
+        | undefined;
+      if (!fromTask) throw new TypeError("stack traces from objects need a Linux kernel target");
+      t = fromTask(thread);
+    } else t = thread;
+    return this.stackTraceProvider(this, t);
+  }
+
+  // ------------------------------------------------------------------ debug info
+
+  /** Adds a loaded module (used by the debug-info loader). */
+  addModule(m: Module): void {
+    this.modules.push(m);
+  }
+
+  /** The module whose address range contains `address`, or null. */
+  moduleAt(address: bigint): Module | null {
+    for (const m of this.modules) {
+      if (address >= m.start && address < m.end) return m;
+    }
+    return null;
+  }
+
+  /**
+   * Loads debug info from `paths` and, with `default`, the target's default
+   * files (executable and libraries, or vmlinux and kernel modules).
+   * Missing default debug info is reported through {@link warnings}.
+   */
+  loadDebugInfo(paths: string[] = [], options: { default?: boolean; main?: boolean } = {}): void {
+    const loader = this.targetData.get("loadDebugInfo") as
+      | ((prog: Program, paths: string[], opts: { default?: boolean; main?: boolean }) => void)
+      | undefined;
+    if (loader) {
+      loader(this, paths, options);
+      return;
+    }
+    const generic = Program.genericDebugInfoLoader;
+    if (!generic) throw new Error("debug info loader not installed");
+    generic(this, paths, options);
+  }
+
+  /** Loads the target's default debug info (drgn's `load_default_debug_info()`). */
+  loadDefaultDebugInfo(): void {
+    this.loadDebugInfo([], { default: true });
+  }
+
+  /** Installed by `lib/program/debug_info.ts`: loads files given by path. */
+  static genericDebugInfoLoader:
+    | ((prog: Program, paths: string[], opts: { default?: boolean; main?: boolean }) => void)
+    | null = null;
+
+  // ------------------------------------------------------------------ targets
+
+  /** Target openers by kind, installed by the target modules. */
+  static readonly targetOpeners: {
+    coreDump?: (prog: Program, path: string) => void;
+    kernel?: (prog: Program) => void;
+    pid?: (prog: Program, pid: number) => void;
+  } = {};
+
+  #checkNoTarget(): void {
+    if (this.targetDescription !== "no target") {
+      throw new TypeError(`program already has a target (${this.targetDescription})`);
+    }
+  }
+
+  /** Opens a core dump: a userspace core or any kernel vmcore format. */
+  setCoreDump(path: string): void {
+    this.#checkNoTarget();
+    const open = Program.targetOpeners.coreDump;
+    if (!open) throw new Error("core dump support not loaded (import mod.ts)");
+    open(this, path);
+  }
+
+  /** Opens the running kernel (/proc/kcore). */
+  setKernel(): void {
+    this.#checkNoTarget();
+    const open = Program.targetOpeners.kernel;
+    if (!open) throw new Error("kernel support not loaded (import mod.ts)");
+    open(this);
+  }
+
+  /** Attaches to a running process by PID (read-only, through /proc/PID/mem). */
+  setPid(pid: number): void {
+    this.#checkNoTarget();
+    if (!Number.isInteger(pid) || pid <= 0) throw new RangeError(`invalid PID ${pid}`);
+    const open = Program.targetOpeners.pid;
+    if (!open) throw new Error("live process support not loaded (import mod.ts)");
+    open(this, pid);
+  }
+
+  /** For console.log. */
+  [globalThis.Symbol.for("Deno.customInspect")](): string {
+    return `Program(${this.targetDescription})`;
+  }
+}
+
+function insert<T>(list: Named<T>[], item: Named<T>, index: number): void {
+  const existing = list.findIndex((x) => x.name === item.name);
+  if (existing >= 0) list.splice(existing, 1);
+  if (index < 0 || index >= list.length) list.push(item);
+  else list.splice(index, 0, item);
+}
+
+/** Creates a value object with the program's `int` type (handy in tests). */
+export function intValue(prog: Program, v: number | bigint): TypedObject {
+  return newValue(prog, prog.primitiveType("int"), BigInt(v));
+}
+
+export { FaultError, Qualifiers };

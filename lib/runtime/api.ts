@@ -1,0 +1,44 @@
+/**
+ * The public API in one module (what `mod.ts` exports and the REPL puts in
+ * scope), without the CLI.
+ *
+ * @module
+ */
+
+import "../targets.ts";
+
+export { FindObjectFlags, Program } from "../program/program.ts";
+export type {
+  ObjectFinder,
+  ProgramFlags,
+  SymbolFinder,
+  TypeFinder,
+  TypeFinderKind,
+} from "../program/program.ts";
+export { Module } from "../program/module.ts";
+export { Thread } from "../program/thread.ts";
+export { Symbol, SymbolTable } from "../program/symbol.ts";
+export { makeObject, TypedObject } from "../object/typed_object.ts";
+export type { FormatOptions, ObjectKind } from "../object/typed_object.ts";
+export { cast, containerOf, NULL, offsetof, reinterpret, sizeof } from "../object/operators.ts";
+export {
+  makeType,
+  Qualifiers,
+  Type,
+  TypeEnumerator,
+  TypeMember,
+  TypeParameter,
+} from "../types/type.ts";
+export type { Language, TypeKind } from "../types/type.ts";
+export { Platform } from "../platform.ts";
+export {
+  DecodeError,
+  FaultError,
+  LookupError,
+  MissingDebugInfoError,
+  ObjectAbsentError,
+  OutOfBoundsError,
+  TargetError,
+  ValidationError,
+} from "../errors.ts";
+export { programFromCoreDump, programFromKernel, programFromPid } from "./factories.ts";

@@ -1,0 +1,67 @@
+/**
+ * Builds a ready `Program` from parsed arguments: opens the target, loads
+ * debug info (default files plus `-s` files), and reports missing debug
+ * info as warnings on stderr (never fatal).
+ *
+ * @module
+ */
+
+import { Program } from "../program/program.ts";
+import type { RuntimeArgs } from "./args.ts";
+
+/** Options for {@link openProgram}. */
+export interface OpenOptions {
+  /** Where warnings and progress go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** Whether stderr is a terminal (progress is shown only there). */
+function stderrIsTty(): boolean {
+  try {
+    return Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/** Opens the target the arguments name and loads its debug info. */
+export function openProgram(args: RuntimeArgs, opts: OpenOptions = {}): Program {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const prog = new Program();
+  const t = args.target;
+  switch (t.kind) {
+    case "core":
+      prog.setCoreDump(t.path);
+      break;
+    case "pid":
+      prog.setPid(t.pid);
+      break;
+    case "kernel":
+      prog.setKernel();
+      break;
+    case "none":
+      // drgn's default is the running kernel. With -s files and no readable
+      // /proc/kcore, go on with debug info only (types, symbols, constants).
+      try {
+        prog.setKernel();
+      } catch (e) {
+        if (args.symbols.length === 0) throw e;
+        if (!args.quiet) {
+          log(`warning: ${e instanceof Error ? e.message : e}; continuing with debug info only`);
+        }
+      }
+      break;
+  }
+  const progress = !args.quiet && stderrIsTty();
+  const start = performance.now();
+  if (progress) Deno.stderr.writeSync(new TextEncoder().encode("Loading debug info...\r"));
+  prog.loadDebugInfo(args.symbols, { default: args.defaultSymbols });
+  if (progress) {
+    const ms = Math.round(performance.now() - start);
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(ms > 500 ? `Loaded debug info in ${ms} ms   \n` : "\x1b[2K"),
+    );
+  }
+  if (!args.quiet) { for (const w of prog.warnings) log(`warning: ${w}`); }
+  return prog;
+}

@@ -1,0 +1,50 @@
+/**
+ * Import this first in a script to get a ready `prog` from the command line:
+ *
+ * ```ts
+ * import "jsr:@wyvern/wyvern/prelude"; // or a relative path to lib/runtime/prelude.ts
+ * for (const t of forEachTask(prog)) console.log(t.pid.value_(), t.comm.string_());
+ * ```
+ *
+ * `deno run --allow-read script.ts VMCORE [ARGS...]` opens VMCORE;
+ * `-k`, `-p PID`, `-c CORE`, `-s FILE`, `--no-default-symbols`, `-q` work as
+ * in the CLI; with no target it opens the running kernel. `Deno.args` is then
+ * the script's own arguments. When the script runs under `mod.ts`, which
+ * already set `prog`, the prelude does nothing.
+ *
+ * @module
+ */
+
+import { parseRuntimeArgs, UsageError } from "./args.ts";
+import { openProgram } from "./open.ts";
+import { installGlobals } from "./globals.ts";
+import { oneLine, setScriptArgs } from "./cli.ts";
+import type { Program } from "../program/program.ts";
+import type * as Helpers from "../../helpers/mod.ts";
+import type * as Api from "./api.ts";
+
+declare global {
+  /** The program being debugged, set by the prelude or the `wyvern` CLI. */
+  var prog: Program;
+  /** The public API and the helpers, also in scope as globals. */
+  var wyvern: typeof Api & typeof Helpers;
+}
+
+const g = globalThis as { prog?: Program };
+if (g.prog === undefined) {
+  let prog: Program;
+  try {
+    const args = parseRuntimeArgs(Deno.args, true);
+    prog = openProgram(args);
+    setScriptArgs(args.scriptArgs);
+  } catch (e) {
+    console.error(`wyvern: ${e instanceof UsageError ? e.message : oneLine(e)}`);
+    Deno.exit(e instanceof UsageError ? 2 : 1);
+  }
+  installGlobals(prog);
+}
+
+/** The program (same as the global `prog`). */
+export const prog: Program = (globalThis as unknown as { prog: Program }).prog;
+export * from "./api.ts";
+export * from "../../helpers/mod.ts";
