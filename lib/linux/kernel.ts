@@ -229,6 +229,9 @@ function addElfSegments(
 ): void {
   let truncated = false;
   const kernelHalf = 0xff00000000000000n;
+  const phys: { start: bigint; end: bigint; source: MemorySource }[] = [];
+  const virt: { start: bigint; end: bigint; source: MemorySource }[] = [];
+  const zero = new ZeroSource();
   for (const seg of elf.segments) {
     if (seg.type !== PT.LOAD || seg.memsz === 0) continue;
     let filesz = Math.min(seg.filesz, seg.memsz);
@@ -237,30 +240,18 @@ function addElfSegments(
       filesz = Math.max(0, Math.min(filesz, reader.size - seg.offset));
     }
     const data = filesz > 0 ? new FileSource(reader, seg.offset, filesz) : null;
-    const tail = seg.memsz > filesz;
+    const fEnd = BigInt(filesz);
+    const mEnd = BigInt(seg.memsz);
     const physValid = seg.paddr !== 0xffffffffffffffffn && !(live && seg.paddr === 0n);
-    if (physValid) {
-      if (data) prog.memory.addSegment(seg.paddr, BigInt(filesz), data, true);
-      if (tail) {
-        prog.memory.addSegment(
-          seg.paddr + BigInt(filesz),
-          BigInt(seg.memsz - filesz),
-          new ZeroSource(),
-          true,
-        );
-      }
-    }
-    if (seg.vaddr >= kernelHalf && seg.vaddr !== seg.paddr) {
-      if (data) prog.memory.addSegment(seg.vaddr, BigInt(filesz), data);
-      if (tail) {
-        prog.memory.addSegment(
-          seg.vaddr + BigInt(filesz),
-          BigInt(seg.memsz - filesz),
-          new ZeroSource(),
-        );
-      }
-    }
+    const add = (list: typeof phys, base: bigint) => {
+      if (data) list.push({ start: base, end: base + fEnd, source: data });
+      if (mEnd > fEnd) list.push({ start: base + fEnd, end: base + mEnd, source: zero });
+    };
+    if (physValid) add(phys, seg.paddr);
+    if (seg.vaddr >= kernelHalf && seg.vaddr !== seg.paddr) add(virt, seg.vaddr);
   }
+  prog.memory.physical.addMany(phys);
+  prog.memory.virtual.addMany(virt);
   if (truncated) {
     prog.warnings.push(
       `${reader.path}: the dump is truncated; memory past the end of the file cannot be read`,

@@ -200,6 +200,94 @@ export class SegmentMap {
   }
 
   /**
+   * Adds many segments at once, later ones winning where they overlap (and
+   * all of them winning over the segments already present), in
+   * O(n log n): QEMU's paging dumps have 65,000 unsorted, overlapping
+   * program headers.
+   */
+  addMany(
+    items: readonly { start: bigint; end: bigint; source: MemorySource; origin?: bigint }[],
+  ): void {
+    const all: Segment[] = [...this.#segs];
+    for (const it of items) {
+      if (it.end > it.start) {
+        all.push({
+          start: it.start,
+          end: it.end,
+          origin: it.origin ?? it.start,
+          source: it.source,
+        });
+      }
+    }
+    // Boundary events; priority = index in `all` (higher wins).
+    const events: { at: bigint; i: number; open: boolean }[] = [];
+    all.forEach((s, i) => {
+      events.push({ at: s.start, i, open: true }, { at: s.end, i, open: false });
+    });
+    events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    const heap: number[] = []; // max-heap of open indices
+    const closed = new Uint8Array(all.length);
+    const push = (v: number) => {
+      heap.push(v);
+      let k = heap.length - 1;
+      while (k > 0) {
+        const p = (k - 1) >> 1;
+        if (heap[p]! >= heap[k]!) break;
+        [heap[p], heap[k]] = [heap[k]!, heap[p]!];
+        k = p;
+      }
+    };
+    const pop = () => {
+      const last = heap.pop()!;
+      if (heap.length === 0) return;
+      heap[0] = last;
+      let k = 0;
+      for (;;) {
+        const l = 2 * k + 1;
+        const r = l + 1;
+        let m = k;
+        if (l < heap.length && heap[l]! > heap[m]!) m = l;
+        if (r < heap.length && heap[r]! > heap[m]!) m = r;
+        if (m === k) break;
+        [heap[m], heap[k]] = [heap[k]!, heap[m]!];
+        k = m;
+      }
+    };
+    const out: Segment[] = [];
+    let e = 0;
+    while (e < events.length) {
+      const at = events[e]!.at;
+      while (e < events.length && events[e]!.at === at) {
+        const ev = events[e]!;
+        if (ev.open) push(ev.i);
+        else closed[ev.i] = 1;
+        e++;
+      }
+      while (heap.length && closed[heap[0]!]) pop();
+      if (heap.length === 0 || e >= events.length) continue;
+      const top = all[heap[0]!]!;
+      const next = events[e]!.at;
+      const prev = out[out.length - 1];
+      if (
+        prev !== undefined && prev.end === at && prev.source === top.source &&
+        prev.origin === top.origin
+      ) {
+        out[out.length - 1] = {
+          start: prev.start,
+          end: next,
+          origin: prev.origin,
+          source: prev.source,
+        };
+      } else {
+        out.push({ start: at, end: next, origin: top.origin, source: top.source });
+      }
+    }
+    this.#segs = out;
+    this.#last = undefined;
+    this.generation++;
+  }
+
+  /**
    * Adds `source` for the parts of `[start, end)` that no segment covers or
    * that `replaceable(existing)` allows replacing (lower priority than
    * everything already there: a file's read-only data under a core's saved
@@ -227,7 +315,10 @@ export class SegmentMap {
       cur = segEnd;
       i++;
     }
-    for (const [a, b] of pieces) this.add(a, b, source, start);
+    if (pieces.length === 1) this.add(pieces[0]![0], pieces[0]![1], source, start);
+    else if (pieces.length > 1) {
+      this.addMany(pieces.map(([a, b]) => ({ start: a, end: b, source, origin: start })));
+    }
   }
 
   /** Index of the first segment with `end > address`. */

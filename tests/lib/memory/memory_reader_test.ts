@@ -107,3 +107,28 @@ Deno.test("MemoryReader: 65,000 ordered segments add in linear time", () => {
   assert.equal(m.read(64999n * 0x2000n + 0xfffn, 1)[0], 0);
   assert.throws(() => m.read(0x1000n, 1), FaultError);
 });
+
+Deno.test("SegmentMap.addMany: later segments win, as repeated add() does", () => {
+  // Random overlapping segments: the bulk build must equal one add() at a time.
+  let seed = 12345;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const items = Array.from({ length: 300 }, (_, i) => {
+    const start = BigInt(rnd(5000));
+    return { start, end: start + BigInt(1 + rnd(400)), source: new BytesSource(fill(500, i % 251)) };
+  });
+  const one = new SegmentMap();
+  one.add(100n, 4000n, new ZeroSource());
+  for (const it of items) one.add(it.start, it.end, it.source);
+  const bulk = new SegmentMap();
+  bulk.add(100n, 4000n, new ZeroSource());
+  bulk.addMany(items);
+  const m1 = new MemoryReader();
+  const m2 = new MemoryReader();
+  for (const s of one.segments) m1.virtual.add(s.start, s.end, s.source, s.origin);
+  for (const s of bulk.segments) m2.virtual.add(s.start, s.end, s.source, s.origin);
+  for (let a = 0n; a < 5500n; a += 7n) {
+    const r1 = (() => { try { return m1.read(a, 1)[0]; } catch { return -1; } })();
+    const r2 = (() => { try { return m2.read(a, 1)[0]; } catch { return -1; } })();
+    assert.equal(r2, r1, `address ${a}`);
+  }
+});

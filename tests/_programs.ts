@@ -1,0 +1,102 @@
+/**
+ * Ready programs on the real fixtures, for tests: the kernel crash dump in
+ * each format (with the Debian vmlinux and module debug files) and the
+ * userspace cores (with their binaries). Decompressed files are cached once
+ * in `${WYVERN_CACHE:-/var/cache/wyvern-fixtures}`.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import "../lib/targets.ts";
+import { Program } from "../lib/program/program.ts";
+import {
+  CACHE,
+  cached,
+  KERNEL,
+  mdfElfVmcore,
+  pagingVmcore,
+  USER,
+  vmlinux,
+} from "./lib/elf/_fixtures.ts";
+
+export { CACHE, KERNEL, USER };
+
+/** The kernel fixture's dump formats. */
+export type KernelFormat = "mdf-c-d31.kdump" | "mdf-E-d31.elf" | "paging.elf" | "la57.kdump";
+
+/** The five modules loaded in the fixture guest. */
+export const KERNEL_MODULES = ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"];
+
+/** The file of a kernel fixture format (decompressed into the cache when needed). */
+export async function kernelDumpPath(format: KernelFormat): Promise<string> {
+  switch (format) {
+    case "mdf-c-d31.kdump":
+      return join(KERNEL, "vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump");
+    case "mdf-E-d31.elf":
+      return await mdfElfVmcore();
+    case "paging.elf":
+      return await pagingVmcore();
+    case "la57.kdump":
+      return new URL("./data/kernel/la57-128m/vmcore.mdf-c-d31.kdump", import.meta.url).pathname;
+  }
+}
+
+/** drgn 0.0.22's reference JSON for a kernel format. */
+export function kernelReference(format: KernelFormat): Record<string, unknown> {
+  const path = format === "la57.kdump"
+    ? new URL("./data/kernel/la57-128m/mdf-c-d31.kdump.json", import.meta.url).pathname
+    : join(KERNEL, "reference/kaslr-256m", `${format}.json`);
+  return JSON.parse(Deno.readTextFileSync(path));
+}
+
+const kernelCache = new Map<string, Program>();
+
+/**
+ * A program on a kernel fixture dump with vmlinux and module debug info
+ * (shared between the tests of one process: treat it as read-only).
+ */
+export async function kernelProgram(format: KernelFormat = "mdf-c-d31.kdump"): Promise<Program> {
+  const hit = kernelCache.get(format);
+  if (hit) return hit;
+  const prog = new Program();
+  prog.setCoreDump(await kernelDumpPath(format));
+  prog.loadDebugInfo([
+    await vmlinux(),
+    ...KERNEL_MODULES.map((m) => join(KERNEL, "debug", `${m}.ko`)),
+  ]);
+  kernelCache.set(format, prog);
+  return prog;
+}
+
+/** The path of a userspace core (decompressing the `big` cores into the cache). */
+export async function userCorePath(variant: string, prog: string, kind: string): Promise<string> {
+  const rel = `out/core/${variant}/${prog}.${kind}`;
+  const path = join(USER, rel);
+  try {
+    Deno.statSync(path);
+    return path;
+  } catch {
+    return await cached(path + ".zst", `user/${variant}-${prog}.${kind}`, "zstd");
+  }
+}
+
+/** A program on a userspace fixture core with its binary's debug info and the default search. */
+export async function userProgram(variant: string, prog: string, kind = "gcore"): Promise<Program> {
+  const p = new Program();
+  p.setCoreDump(await userCorePath(variant, prog, kind));
+  const bin = join(USER, "out/bin", variant, prog);
+  p.loadDebugInfo(variant === "gcc-split" ? [bin, bin + ".debug"] : [bin], { default: true });
+  return p;
+}
+
+/** drgn 0.0.22's reference JSON for a userspace core. */
+export function userReference(
+  variant: string,
+  prog: string,
+  kind = "gcore",
+): Record<string, unknown> {
+  return JSON.parse(
+    Deno.readTextFileSync(join(USER, "reference", variant, `${prog}.${kind}.json`)),
+  );
+}
