@@ -100,3 +100,30 @@ export function userReference(
     Deno.readTextFileSync(join(USER, "reference", variant, `${prog}.${kind}.json`)),
   );
 }
+
+/** The sample kernel's vmlinux (scripts/sample/vmlinux.zst), decompressed into the cache. */
+export function sampleVmlinux(): Promise<string> {
+  return cached(
+    new URL("../scripts/sample/vmlinux.zst", import.meta.url).pathname,
+    "sample/vmlinux",
+    "zstd",
+  );
+}
+
+/** The sample kernel's QEMU kdump-zlib dump (flattened, as QEMU writes it), decompressed. */
+export function sampleQemuDump(): Promise<string> {
+  return cached(
+    new URL("../scripts/sample/vmcore.qemu-kdump-zlib.flat.zst", import.meta.url).pathname,
+    "sample/vmcore.qemu-kdump-zlib.flat",
+    "zstd",
+  );
+}
+
+/** The sample kernel's demo module debug file, decompressed. */
+export function sampleModule(): Promise<string> {
+  return cached(
+    new URL("../scripts/sample/wyvern_demo.ko.zst", import.meta.url).pathname,
+    "sample/wyvern_demo.ko",
+    "zstd",
+  );
+}

@@ -185,6 +185,15 @@ function readBytes(obj: TypedObject, size: number): Uint8Array {
  * this module; `new` is internal.
  */
 export class TypedObject {
+  /**
+   * C members are properties (`task.comm`, `task.mm.mmap_base` through
+   * pointers) and elements are indices (`arr[3]`, `ptr[0]`). Typed loosely
+   * so scripts read like drgn's Python; the object's own methods end in `_`.
+   */
+  // deno-lint-ignore no-explicit-any
+  [member: string]: any;
+  /** Elements of arrays and pointers. */
+  [index: number]: TypedObject;
   /** The program this object belongs to. */
   readonly prog_: ObjectProgram;
   /** The object's type. */

@@ -7,10 +7,11 @@
  * @module
  */
 
-import type { ElfFile } from "../elf/elf_file.ts";
+import { ElfFile } from "../elf/elf_file.ts";
 import type { Program, TypeFinderKind } from "./program.ts";
 import { FindObjectFlags } from "./program.ts";
-import type { DebugInfoSource, Module, ObjectDescriptor } from "./module.ts";
+import { type DebugInfoSource, Module, type ObjectDescriptor } from "./module.ts";
+import { Program as ProgramClass } from "./program.ts";
 import { type RawSymbol, type Symbol, SymbolTable } from "./symbol.ts";
 import type { Thread } from "./thread.ts";
 import {
@@ -20,6 +21,10 @@ import {
   type TypedObject,
   valueFromBytes,
 } from "../object/typed_object.ts";
+
+function openElf(path: string): ElfFile {
+  return ElfFile.open(path);
+}
 
 /** Creates a module's DWARF lookups from an ELF file (installed by the DWARF layer). */
 export type DwarfFactory = (prog: Program, module: Module, elf: ElfFile) => DebugInfoSource | null;
@@ -183,3 +188,38 @@ export function descriptorToObject(
 }
 
 export { FindObjectFlags };
+
+/**
+ * Loading debug info into a program with no target (types, constants and
+ * symbols of files at their link-time addresses), as drgn does for
+ * `load_debug_info()` without a core or process.
+ */
+export function loadDebugInfoWithoutTarget(
+  prog: Program,
+  paths: string[],
+  _opts: { default?: boolean; main?: boolean },
+): void {
+  for (const path of paths) {
+    const elf = openElf(path);
+    if (!prog.hasPlatform) prog.setPlatform(elf.platform);
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const m = new Module(
+      name,
+      prog.modules.length === 0 ? "main" : "extra",
+      0n,
+      0n,
+      0n,
+      elf.buildIdHex(),
+    );
+    m.path = elf.path;
+    m.debugPath = elf.path;
+    prog.addModule(m);
+    attachSymbols(m, elf);
+    ensureFinders(prog);
+    if (!attachDebugInfo(prog, m, elf)) {
+      prog.warnings.push(`${path}: has no DWARF debug info`);
+    }
+  }
+}
+
+ProgramClass.genericDebugInfoLoader = loadDebugInfoWithoutTarget;

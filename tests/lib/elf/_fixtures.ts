@@ -42,7 +42,7 @@ function exists(path: string): boolean {
 export async function cached(source: string, name: string, tool: "zstd" | "xz"): Promise<string> {
   const out = join(CACHE, name);
   if (exists(out)) return out;
-  Deno.mkdirSync(CACHE, { recursive: true });
+  Deno.mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.tmp.${Deno.pid}`;
   const args = tool === "zstd" ? ["-q", "-d", "-f", "-o", tmp, source] : ["-d", "-c", source];
   if (tool === "zstd") {
