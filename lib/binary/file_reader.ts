@@ -21,6 +21,11 @@ export interface RandomAccessReader {
    * `TargetError` if the range extends past the end.
    */
   readAt(offset: number, length: number): Uint8Array;
+  /**
+   * Optional fast path: copies `length` bytes at `offset` into
+   * `dest[destOffset…]` without an intermediate view.
+   */
+  readInto?(offset: number, dest: Uint8Array, destOffset: number, length: number): void;
   /** Releases the file handle (idempotent). */
   close(): void;
 }
@@ -137,9 +142,40 @@ export class FileReader implements RandomAccessReader {
       // Drop the oldest inserted block (Map iterates in insertion order).
       const first = blocks.keys().next().value as number;
       blocks.delete(first);
+      if (first === this.#last) {
+        this.#last = -1;
+        this.#lastBlock = null;
+      }
     }
     blocks.set(index, data);
     return data;
+  }
+
+  readInto(offset: number, dest: Uint8Array, destOffset: number, length: number): void {
+    const first = offset >>> 0 === offset
+      ? (offset >>> BLOCK_SHIFT)
+      : Math.floor(offset / BLOCK_SIZE);
+    const inBlock = offset - first * BLOCK_SIZE;
+    if (inBlock + length <= BLOCK_SIZE && offset + length <= this.size && offset >= 0) {
+      const b = this.#last === first ? this.#lastBlock! : this.#blockFast(first);
+      if (length <= 16) {
+        for (let i = 0; i < length; i++) dest[destOffset + i] = b[inBlock + i]!;
+      } else {
+        dest.set(b.subarray(inBlock, inBlock + length), destOffset);
+      }
+      return;
+    }
+    dest.set(this.readAt(offset, length), destOffset);
+  }
+
+  #last = -1;
+  #lastBlock: Uint8Array | null = null;
+
+  #blockFast(index: number): Uint8Array {
+    const b = this.#block(index);
+    this.#last = index;
+    this.#lastBlock = b;
+    return b;
   }
 
   readAt(offset: number, length: number): Uint8Array {
@@ -178,6 +214,8 @@ export class FileReader implements RandomAccessReader {
       this.#file = null;
     }
     this.#blocks.clear();
+    this.#last = -1;
+    this.#lastBlock = null;
   }
 }
 

@@ -135,7 +135,9 @@ export class FileSource implements MemorySource {
     if (o + length > this.size) {
       throw new FaultError("memory segment extends past its file data", address, physical);
     }
-    dest.set(this.reader.readAt(this.fileOffset + o, length), destOffset);
+    const r = this.reader;
+    if (r.readInto !== undefined) r.readInto(this.fileOffset + o, dest, destOffset, length);
+    else dest.set(r.readAt(this.fileOffset + o, length), destOffset);
   }
 }
 
@@ -362,6 +364,9 @@ export class SegmentMap {
 }
 
 const MASK64 = (1n << 64n) - 1n;
+const MAX64 = MASK64;
+/** BigInts 0–16, to avoid allocating one per small read. */
+const SMALL: bigint[] = Array.from({ length: 17 }, (_, i) => BigInt(i));
 
 /**
  * Reads target memory from virtual and physical segment maps. Addresses
@@ -393,10 +398,16 @@ export class MemoryReader {
     physical = false,
   ): void {
     const map = physical ? this.physical : this.virtual;
-    let a = address & MASK64;
+    let a = address > MAX64 || address < 0n ? address & MASK64 : address;
+    // Fast path: the whole read is in one segment (nearly always).
+    const first = map.find(a);
+    if (first !== undefined && length <= 16 && a + SMALL[length]! <= first.end) {
+      first.source.readInto(a - first.origin, dest, destOffset, length, a, physical);
+      return;
+    }
     let done = 0;
     while (done < length) {
-      let seg = map.find(a);
+      let seg = done === 0 ? first : map.find(a);
       if (seg === undefined) {
         if (this.onMiss !== undefined && this.onMiss(a, physical)) seg = map.find(a);
         if (seg === undefined) throw new FaultError(this.unmappedMessage, a, physical);

@@ -73,6 +73,8 @@ export interface ReadPlan {
   readonly big: boolean;
   /** The type with typedefs stripped. */
   readonly underlying: Type;
+  /** Arrays and pointers: the element size as a bigint (-1n if unknown), computed lazily. */
+  elemSizeBig?: bigint;
 }
 
 /** The read plan of `type`. */
@@ -450,7 +452,7 @@ export class TypedObject {
       throw new TypeError(`'${this.type_.typeName()}' is not a structure, union, or class`);
     }
     const info = findMemberOrThrow(this.type_, name);
-    return memberAccess(this, info);
+    return memberAccessFast(this, info);
   }
 
   /** Whether the object's type (or pointee) has a member `name`. */
@@ -477,6 +479,21 @@ export class TypedObject {
       throw new TypeError(`'${this.type_.typeName()}' is not an array or pointer`);
     }
     const elem = plan.underlying.type;
+    if (this.kind_ === "reference") {
+      let esz = plan.elemSizeBig;
+      if (esz === undefined) {
+        const s = readPlan(elem).size;
+        if (s < 0) throw new TypeError(`cannot subscript array of incomplete type`);
+        esz = plan.elemSizeBig = BigInt(s);
+      }
+      return newReference(
+        this.prog_,
+        elem,
+        BigInt.asUintN(64, this.address_! + idx * esz),
+        0,
+        null,
+      );
+    }
     const eplan = readPlan(elem);
     const size = eplan.size;
     if (size < 0) throw new TypeError(`cannot subscript array of incomplete type`);
@@ -695,7 +712,10 @@ export class LookupMemberError extends TypeError {
 }
 
 function memberAccess(obj: TypedObject, info: MemberInfo | MemberAccess): TypedObject {
-  const acc = "byteOffset" in info ? info : toAccess(info);
+  return memberAccessFast(obj, "byteOffset" in info ? info : toAccess(info));
+}
+
+function memberAccessFast(obj: TypedObject, acc: MemberAccess): TypedObject {
   const kind = obj.kind_;
   if (kind === "reference") {
     const bit = obj.bitOffset_ + acc.bitRem;
@@ -820,7 +840,7 @@ function defineMemberGetters(
       }
       : function (this: TypedObject): TypedObject {
         if (acc === undefined) acc = toAccess(compound.member(name));
-        return memberAccess(this, acc);
+        return memberAccessFast(this, acc);
       };
     Object.defineProperty(proto, name, { get, configurable: true, enumerable: false });
   }
