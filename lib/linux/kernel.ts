@@ -269,8 +269,8 @@ export function openLiveKernel(prog: Program): void {
     throw new TargetError(
       path,
       `cannot open the running kernel's memory (${
-        e instanceof Error ? e.message : e
-      }); run as root, or give a vmcore with -c`,
+        e instanceof Error ? e.message.replace(`${path}: `, "") : e
+      }); run as root with --allow-all, or give a vmcore with -c`,
     );
   }
   let elf: ElfFile;

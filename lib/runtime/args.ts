@@ -92,7 +92,16 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
       i++;
       break;
     }
-    if (!a.startsWith("-") || a === "-") break;
+    if (!a.startsWith("-") || a === "-") {
+      // The prelude's form: `script.ts VMCORE [options] args…`: a first
+      // argument naming an existing file is the core dump, and options may
+      // follow it.
+      if (positionalCore && r.target.kind === "none" && isFile(a)) {
+        r.target = { kind: "core", path: a };
+        continue;
+      }
+      break;
+    }
     let flag = a;
     let inline: string | null = null;
     const eq = a.indexOf("=");
@@ -144,12 +153,7 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
   }
   const rest = argv.slice(i);
   if (positionalCore) {
-    if (r.target.kind === "none" && rest.length > 0) {
-      r.target = { kind: "core", path: rest[0]! };
-      r.scriptArgs = rest.slice(1);
-    } else {
-      r.scriptArgs = rest;
-    }
+    r.scriptArgs = rest;
     return r;
   }
   if (rest.length > 0) {
@@ -157,4 +161,12 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
     r.scriptArgs = rest.slice(1);
   }
   return r;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }

@@ -78,7 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.evalCode !== null) {
     try {
       const r = await (0, eval)(`(async () => (${args.evalCode}))()`);
-      if (r !== undefined) console.log(formatResult(r));
+      if (r !== undefined) console.log(typeof r === "string" ? r : formatResult(r));
       return 0;
     } catch (e) {
       console.error(e instanceof Error ? e.stack ?? oneLine(e) : String(e));

@@ -45,10 +45,8 @@ export function openProgram(args: RuntimeArgs, opts: OpenOptions = {}): Program 
       try {
         prog.setKernel();
       } catch (e) {
+        // With files given and no running kernel to read, work on the files alone.
         if (args.symbols.length === 0) throw e;
-        if (!args.quiet) {
-          log(`warning: ${e instanceof Error ? e.message : e}; continuing with debug info only`);
-        }
       }
       break;
   }

@@ -1,0 +1,134 @@
+/**
+ * The CLI and the prelude end to end, as users run them: `deno run mod.ts
+ * [-c CORE] [-s FILE] SCRIPT ARGS` and `deno run --allow-read script.ts CORE
+ * ARGS` (least permissions), on a userspace fixture core and the kernel dump.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { KERNEL, USER } from "../../_programs.ts";
+import { vmlinux } from "../elf/_fixtures.ts";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const MOD = join(ROOT, "mod.ts");
+const PRELUDE = join(ROOT, "lib/runtime/prelude.ts");
+const KDUMP = join(KERNEL, "vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump");
+const CORE = join(USER, "out/core/gcc-O0/types.gcore");
+const BIN = join(USER, "out/bin/gcc-O0/types");
+
+async function run(args: string[], perms = ["-A"]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...perms, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function script(body: string): string {
+  const dir = Deno.makeTempDirSync();
+  const path = join(dir, "s.ts");
+  Deno.writeTextFileSync(path, body);
+  return path;
+}
+
+Deno.test("cli: a script gets prog, the helpers as globals, and its own arguments", async () => {
+  const s = script(
+    `console.log(JSON.stringify(Deno.args));\n` +
+      `console.log(String(prog.object("g_int")));\n` +
+      `console.log(typeof globalThis.cast, prog.flags.isLinuxKernel);\n`,
+  );
+  const r = await run([MOD, "-q", "-c", CORE, "-s", BIN, s, "a", "-b", "--c"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    '["a","-b","--c"]\n(int)-123456\nfunction false\n',
+  );
+});
+
+Deno.test("cli: -e evaluates an expression and prints objects in C syntax", async () => {
+  const r = await run([
+    MOD,
+    "-q",
+    "-c",
+    KDUMP,
+    "-s",
+    await vmlinux(),
+    "-e",
+    'prog.object("init_task").comm',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '(char [16])"swapper/0"\n');
+});
+
+Deno.test("prelude: deno run --allow-read script.ts CORE args works with read permission alone", async () => {
+  const s = script(
+    `import ${JSON.stringify(PRELUDE)};\n` +
+      `console.log(Deno.args.join(" "), prog.object("init_task").comm.string_());\n`,
+  );
+  const r = await run([s, KDUMP, "-s", await vmlinux(), "x", "y"], ["--allow-read"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "x y swapper/0\n");
+});
+
+Deno.test("cli: bad input gives one line and a non-zero exit", async () => {
+  let r = await run([MOD, "--bogus"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "wyvern: unknown option '--bogus' (see --help)\n");
+  r = await run([MOD, "-c", "/nonexistent/vmcore", "-e", "1"]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^wyvern: TargetError: \/nonexistent\/vmcore: no such file or directory\n$/,
+  );
+  r = await run([MOD, "-c", KDUMP, "/nonexistent/script.ts"]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "wyvern: script '/nonexistent/script.ts' not found or not a file\n");
+  r = await run([MOD, "-p", "abc"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "wyvern: invalid PID 'abc'\n");
+  r = await run([MOD, "-c", BIN, "-e", "1"]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not a core dump/);
+  assert.equal(r.stderr.split("\n").length, 2);
+});
+
+Deno.test("cli: a core without debug info warns and still runs", async () => {
+  const r = await run([MOD, "-c", KDUMP, "-e", 'prog.object("UTS_RELEASE").string_()']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, "6.1.0-56-amd64\n");
+  assert.match(r.stderr, /^warning: missing debug info for the kernel 6\.1\.0-56-amd64/);
+});
+
+Deno.test("cli: a script that throws prints its own stack trace and exits 1", async () => {
+  const s = script(`function inner() {\n  prog.object("no_such_thing");\n}\ninner();\n`);
+  const r = await run([MOD, "-q", "-c", CORE, "-s", BIN, s]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /LookupError: could not find 'no_such_thing'/);
+  assert.match(r.stderr, /at inner \(file:\/\/.*s\.ts:2:8\)/);
+});
+
+Deno.test("repl: reads lines, keeps declarations, prints objects in C syntax", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MOD, "-q", "-c", CORE, "-s", BIN],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(
+    new TextEncoder().encode(
+      'prog.object("g_int")\nconst t = prog.type("struct rect")\nt.members.length\n' +
+        'for (const m of t.members) {\n  console.log(m.name)\n}\nprog.object("nope")\n',
+    ),
+  );
+  await w.close();
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0);
+  assert.equal(stdout, "(int)-123456\n3\ntl\nbr\nname\n");
+  assert.match(new TextDecoder().decode(out.stderr), /LookupError: could not find 'nope'/);
+});
