@@ -74,7 +74,13 @@ export function openLiveProcess(prog: Program, pid: number): void {
   let file: Deno.FsFile;
   try {
     Deno.statSync(base);
-  } catch {
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new TargetError(
+        base,
+        "Deno lets only --allow-all programs read /proc/PID: run with -A (and as a user allowed to ptrace the process)",
+      );
+    }
     throw new TargetError(base, `no process with PID ${pid}`);
   }
   try {
