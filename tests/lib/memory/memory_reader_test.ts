@@ -114,7 +114,11 @@ Deno.test("SegmentMap.addMany: later segments win, as repeated add() does", () =
   const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
   const items = Array.from({ length: 300 }, (_, i) => {
     const start = BigInt(rnd(5000));
-    return { start, end: start + BigInt(1 + rnd(400)), source: new BytesSource(fill(500, i % 251)) };
+    return {
+      start,
+      end: start + BigInt(1 + rnd(400)),
+      source: new BytesSource(fill(500, i % 251)),
+    };
   });
   const one = new SegmentMap();
   one.add(100n, 4000n, new ZeroSource());
@@ -127,8 +131,20 @@ Deno.test("SegmentMap.addMany: later segments win, as repeated add() does", () =
   for (const s of one.segments) m1.virtual.add(s.start, s.end, s.source, s.origin);
   for (const s of bulk.segments) m2.virtual.add(s.start, s.end, s.source, s.origin);
   for (let a = 0n; a < 5500n; a += 7n) {
-    const r1 = (() => { try { return m1.read(a, 1)[0]; } catch { return -1; } })();
-    const r2 = (() => { try { return m2.read(a, 1)[0]; } catch { return -1; } })();
+    const r1 = (() => {
+      try {
+        return m1.read(a, 1)[0];
+      } catch {
+        return -1;
+      }
+    })();
+    const r2 = (() => {
+      try {
+        return m2.read(a, 1)[0];
+      } catch {
+        return -1;
+      }
+    })();
     assert.equal(r2, r1, `address ${a}`);
   }
 });
