@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DwarfInfo } from "../dwarf/dwarf_info.ts";
+import type { DwarfInfo } from "../dwarf/dwarf_info.ts";
 import { evaluateLocation, type ExprLocation } from "../dwarf/expr.ts";
 import { dtvTlsAddress, staticTlsAddress, staticTlsOffsets } from "../arch/x86_64.ts";
 import { PT } from "../elf/constants.ts";
