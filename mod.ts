@@ -22,6 +22,7 @@ export * from "./lib/runtime/api.ts";
 export * from "./helpers/mod.ts";
 
 if (import.meta.main) {
-  const { main } = await import("./lib/runtime/cli.ts");
-  Deno.exit(await main(Deno.args));
+  // No top-level await here: scripts run by the CLI may import this module,
+  // which must finish evaluating first.
+  import("./lib/runtime/cli.ts").then(({ main }) => main(Deno.args)).then(Deno.exit);
 }

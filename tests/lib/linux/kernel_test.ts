@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
+import { openLiveKernel } from "../../../lib/linux/kernel.ts";
 import { FaultError, TargetError } from "../../../lib/errors.ts";
 import { containerOf, offsetof } from "../../../lib/object/operators.ts";
 import type { TypedObject } from "../../../lib/object/typed_object.ts";
@@ -258,4 +259,24 @@ Deno.test("sample kernel: QEMU kdump-zlib (flattened, drgn 0.0.22 cannot) as drg
     );
     assert.deepEqual(names, (ref.modules as Json[]).map((m) => m.name));
   }
+});
+
+Deno.test("kernel: a /proc/kcore-style file opens as the live kernel (uncached reads)", async () => {
+  // makedumpfile's ELF vmcore is laid out as /proc/kcore is (PT_LOADs with
+  // kernel virtual and physical addresses, a VMCOREINFO note).
+  const p = new Program();
+  openLiveKernel(p, await kernelDumpPath("mdf-E-d31.elf"));
+  assert.equal(p.flags.isLive, true);
+  assert.equal((p.targetData.get("kernel") as Json).format, "kcore");
+  p.loadDebugInfo(await debugFiles());
+  checkKernel(p, kernelReference("mdf-c-d31.kdump"), "kcore-style");
+  // Not an ELF file: a TargetError naming it.
+  const bad = Deno.makeTempFileSync();
+  Deno.writeTextFileSync(bad, "not a kcore");
+  assert.throws(() => openLiveKernel(new Program(), bad), (e) => e instanceof TargetError);
+  Deno.removeSync(bad);
+  assert.throws(
+    () => openLiveKernel(new Program(), "/nonexistent/kcore"),
+    (e) => e instanceof TargetError && /nonexistent\/kcore/.test(e.message),
+  );
 });
