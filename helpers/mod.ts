@@ -1,2 +1,23 @@
-/** Helpers for scripts: drgn.helpers in camelCase with the kernel argument order. @module */
-export {};
+/**
+ * Helpers for scripts: drgn's helpers in camelCase, with the kernel's
+ * argument order. Everything here is also in scope in the REPL and in
+ * scripts that import the prelude.
+ *
+ * @module
+ */
+export * from "./linux/boot.ts";
+export * from "./linux/cpumask.ts";
+export * from "./linux/idr.ts";
+export * from "./linux/kconfig.ts";
+export * from "./linux/list.ts";
+export * from "./linux/list_nulls.ts";
+export * from "./linux/llist.ts";
+export * from "./linux/mapletree.ts";
+export * from "./linux/module.ts";
+export * from "./linux/percpu.ts";
+export * from "./linux/pid.ts";
+export * from "./linux/printk.ts";
+export * from "./linux/radixtree.ts";
+export * from "./linux/rbtree.ts";
+export * from "./linux/sched.ts";
+export * from "./linux/xarray.ts";

@@ -1,0 +1,19 @@
+/**
+ * scripts/ps.ts on the fixture, 5-level-paging and sample kernel dumps, run through the
+ * prelude and through the mod.ts runner: the same output as the drgn
+ * equivalent in tests/data/helpers/gen_kernel_helpers.py.
+ */
+
+import assert from "node:assert/strict";
+import { runBothWays, SCRIPT_DUMPS, scriptGolden } from "./_run.ts";
+
+for (const dump of SCRIPT_DUMPS) {
+  Deno.test(`scripts/ps.ts on ${dump}: as the drgn equivalent, both ways`, async () => {
+    const want = scriptGolden("ps", dump);
+    const { prelude, runner } = await runBothWays("ps", dump);
+    assert.equal(prelude.code, 0, prelude.stderr);
+    assert.equal(prelude.stdout, want);
+    assert.equal(runner.code, 0, runner.stderr);
+    assert.equal(runner.stdout, want);
+  });
+}
