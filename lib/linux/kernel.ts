@@ -26,6 +26,7 @@ import { X86PageTable } from "./page_table.ts";
 import { VmcoreInfo } from "./vmcoreinfo.ts";
 import { installKernelObjectFinder } from "./kernel_objects.ts";
 import { loadKernelDebugInfo } from "./kernel_debug_info.ts";
+import { installKernelThreads } from "./kernel_stack.ts";
 
 /** x86-64 `__START_KERNEL_map`: where the kernel image is mapped. */
 export const START_KERNEL_MAP = 0xffffffff80000000n;
@@ -153,6 +154,7 @@ function finishKernel(
   prog.memory.unmappedMessage = "could not find memory segment";
   installKernelObjectFinder(prog);
   prog.targetData.set("loadDebugInfo", loadKernelDebugInfo);
+  installKernelThreads(prog);
 }
 
 /**

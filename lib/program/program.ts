@@ -31,6 +31,7 @@ import {
 import { type Symbol, symbolNotFoundAt, symbolNotFoundNamed } from "./symbol.ts";
 import type { Module } from "./module.ts";
 import type { Thread } from "./thread.ts";
+import type { StackTrace } from "./stack_trace.ts";
 
 /** Which objects {@link Program.object} looks for (drgn's `FindObjectFlags`). */
 export const FindObjectFlags = {
@@ -65,7 +66,7 @@ export type SymbolFinder = (
 ) => Symbol[];
 
 /** A stack-trace provider installed by the target (userspace or kernel). */
-export type StackTraceProvider = (prog: Program, thread: Thread) => unknown;
+export type StackTraceProvider = (prog: Program, thread: Thread) => StackTrace;
 
 /** drgn's `ProgramFlags`. */
 export interface ProgramFlags {
@@ -516,7 +517,7 @@ export class Program implements ObjectProgram {
    * The stack trace of a thread: by TID, a {@link Thread}, or (kernel) a
    * `struct task_struct *` object.
    */
-  stackTrace(thread: number | Thread | TypedObject): unknown {
+  stackTrace(thread: number | Thread | TypedObject): StackTrace {
     if (this.stackTraceProvider === null) {
       throw new TypeError("stack traces are not available for this target");
     }

@@ -8,6 +8,7 @@
 
 import type { TypedObject } from "../object/typed_object.ts";
 import type { Program } from "./program.ts";
+import type { StackTrace } from "./stack_trace.ts";
 
 /** Register values by name (`rip`, `rsp`, …). */
 export type Registers = Readonly<Record<string, bigint>>;
@@ -78,7 +79,7 @@ export class Thread {
   }
 
   /** This thread's stack trace. */
-  stackTrace(): unknown {
+  stackTrace(): StackTrace {
     return this.prog.stackTrace(this);
   }
 

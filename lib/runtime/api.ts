@@ -17,6 +17,8 @@ export type {
 } from "../program/program.ts";
 export { Module } from "../program/module.ts";
 export { Thread } from "../program/thread.ts";
+export type { Registers } from "../program/thread.ts";
+export { StackFrame, StackTrace } from "../program/stack_trace.ts";
 export { Symbol, SymbolTable } from "../program/symbol.ts";
 export { makeObject, TypedObject } from "../object/typed_object.ts";
 export type { FormatOptions, ObjectKind } from "../object/typed_object.ts";

@@ -15,6 +15,7 @@ import { X86_64 } from "../platform.ts";
 import { parseAuxv } from "../elf/core_notes.ts";
 import { discoverModules } from "./userspace_core.ts";
 import { loadUserspaceDebugInfo } from "./userspace_debug_info.ts";
+import { liveStackTrace } from "./live_stack.ts";
 
 /** Reads `/proc/PID/mem` with a positioned read per request; EIO becomes a FaultError. */
 export class ProcMemSource implements MemorySource {
@@ -113,6 +114,7 @@ export function openLiveProcess(prog: Program, pid: number): void {
   discoverModules(prog, maps, auxv);
   prog.targetData.set("loadDebugInfo", loadUserspaceDebugInfo);
   prog.targetData.set("pid", pid);
+  prog.stackTraceProvider = liveStackTrace;
   const threadList = (): Thread[] => {
     const tids: number[] = [];
     for (const e of Deno.readDirSync(`${base}/task`)) {

@@ -29,6 +29,7 @@ import type { Program } from "../program/program.ts";
 import { Module } from "../program/module.ts";
 import { Thread } from "../program/thread.ts";
 import { loadUserspaceDebugInfo } from "./userspace_debug_info.ts";
+import { userspaceStackTrace } from "../program/stack_trace.ts";
 
 /** `AT_*` auxiliary vector types used here. */
 const AT_PHDR = 3;
@@ -143,6 +144,7 @@ export function openUserspaceCore(prog: Program, reader: RandomAccessReader, elf
   // Modules from NT_FILE, the auxiliary vector and the ELF headers in memory.
   discoverModules(prog, files?.files ?? [], auxv);
   prog.targetData.set("loadDebugInfo", loadUserspaceDebugInfo);
+  prog.stackTraceProvider = userspaceStackTrace;
 }
 
 interface Mapping {
