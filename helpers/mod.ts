@@ -5,14 +5,19 @@
  *
  * @module
  */
+export * from "./common/format.ts";
+export * from "./common/memory.ts";
+export * from "./common/stack.ts";
 export * from "./linux/boot.ts";
 export * from "./linux/cpumask.ts";
+export * from "./linux/fs.ts";
 export * from "./linux/idr.ts";
 export * from "./linux/kconfig.ts";
 export * from "./linux/list.ts";
 export * from "./linux/list_nulls.ts";
 export * from "./linux/llist.ts";
 export * from "./linux/mapletree.ts";
+export * from "./linux/mm.ts";
 export * from "./linux/module.ts";
 export * from "./linux/percpu.ts";
 export * from "./linux/pid.ts";
@@ -20,4 +25,5 @@ export * from "./linux/printk.ts";
 export * from "./linux/radixtree.ts";
 export * from "./linux/rbtree.ts";
 export * from "./linux/sched.ts";
+export * from "./linux/slab.ts";
 export * from "./linux/xarray.ts";

@@ -22,6 +22,7 @@ import { oneLine, setScriptArgs } from "./cli.ts";
 import type { Program } from "../program/program.ts";
 import type * as Helpers from "../../helpers/mod.ts";
 import type * as Api from "./api.ts";
+import "./global_types.ts";
 
 declare global {
   /** The program being debugged, set by the prelude or the `wyvern` CLI. */

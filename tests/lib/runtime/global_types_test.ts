@@ -1,0 +1,56 @@
+/**
+ * lib/runtime/global_types.ts declares exactly the globals the prelude and
+ * the CLI install, so scripts type-check against what they get at run time.
+ */
+
+import assert from "node:assert/strict";
+import { globalTypesSource } from "../../../scripts/gen_global_types.ts";
+import { installGlobals } from "../../../lib/runtime/globals.ts";
+import { Program } from "../../../lib/program/program.ts";
+
+Deno.test("global_types.ts is up to date (run scripts/gen_global_types.ts)", () => {
+  const file = Deno.readTextFileSync(
+    new URL("../../../lib/runtime/global_types.ts", import.meta.url),
+  );
+  assert.equal(file, globalTypesSource());
+});
+
+Deno.test("every declared global is installed; JavaScript's own globals are left alone", () => {
+  const declared = [...globalTypesSource().matchAll(/^ {2}var (\w+):/gm)].map((m) => m[1]!);
+  const jsSymbol = globalThis.Symbol;
+  const g = globalThis as Record<string, unknown>;
+  installGlobals(new Program());
+  for (const name of declared) assert.notEqual(g[name], undefined, name);
+  assert.ok(declared.includes("forEachTask") && declared.includes("Program"));
+  // drgn's Symbol class is wyvern.Symbol; the global Symbol stays JavaScript's.
+  assert.equal(globalThis.Symbol, jsSymbol);
+  assert.ok(!declared.includes("Symbol"));
+  assert.equal(typeof (g.wyvern as Record<string, unknown>).Symbol, "function");
+});
+
+async function check(body: string): Promise<{ code: number; stderr: string }> {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/script.ts`;
+  const prelude = new URL("../../../lib/runtime/prelude.ts", import.meta.url).href;
+  Deno.writeTextFileSync(path, `import ${JSON.stringify(prelude)};\n${body}\n`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["check", path],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  Deno.removeSync(dir, { recursive: true });
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("a script that imports the prelude type-checks its helper calls", async () => {
+  const good = await check(
+    "for (const t of forEachTask(prog)) console.log(t.pid.value_(), t.comm.string_());\n" +
+      "const c: string = cpumaskToCpulist(prog.object('__cpu_online_mask'));\n" +
+      "console.log(c, sizeof(prog.type('int')), wyvern.Symbol);",
+  );
+  assert.equal(good.code, 0, good.stderr);
+  const bad = await check("forEachTask(42);");
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /forEachTask|42/);
+});
