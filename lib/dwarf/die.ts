@@ -14,7 +14,7 @@ import { cstringAt } from "../binary/byte_reader.ts";
 import { type AbbrevTable, parseAbbrevTable } from "./abbrev.ts";
 import { DW_AT, DW_FORM, DW_TAG, dwName } from "./constants.ts";
 import { formFixedSize, skipVariableForm, VARIABLE_SIZE } from "./form.ts";
-import type { DwarfSections } from "./sections.ts";
+import { type DwarfSections, ensureSection } from "./sections.ts";
 import { type DwarfUnit, findUnitIndex, parseUnitHeaders, unitSectionName } from "./unit.ts";
 
 /** A global DIE address: `.debug_info` offset, or `TYPES_BASE + .debug_types offset`. */
@@ -75,15 +75,26 @@ export class DieReader {
   readonly #unitInfo: (UnitInfo | undefined)[];
   #typeUnits: Map<bigint, DwarfUnit> | null = null;
 
-  constructor(sections: DwarfSections, littleEndian: boolean) {
+  /**
+   * Reads the unit headers of `sections`, or takes `units` (a unit table
+   * of the same sections, from the index cache: see `deserializeUnits`).
+   */
+  constructor(sections: DwarfSections, littleEndian: boolean, units?: readonly DwarfUnit[]) {
     this.sections = sections;
     this.littleEndian = littleEndian;
-    const info = parseUnitHeaders(sections.info, "info", littleEndian);
-    const types = sections.types
-      ? parseUnitHeaders(sections.types, "types", littleEndian, info.length)
-      : [];
-    this.units = types.length ? info.concat(types) : info;
-    this.infoUnitCount = info.length;
+    if (units !== undefined) {
+      this.units = units;
+      let n = 0;
+      while (n < units.length && units[n]!.section === "info") n++;
+      this.infoUnitCount = n;
+    } else {
+      const info = parseUnitHeaders(sections.info, "info", littleEndian);
+      const types = sections.types
+        ? parseUnitHeaders(sections.types, "types", littleEndian, info.length)
+        : [];
+      this.units = types.length ? info.concat(types) : info;
+      this.infoUnitCount = info.length;
+    }
     this.#infoView = viewOf(sections.info);
     this.#typesView = sections.types ? viewOf(sections.types) : null;
     this.#unitInfo = new Array(this.units.length);
@@ -138,6 +149,8 @@ export class DieReader {
   unitInfo(unit: DwarfUnit): UnitInfo {
     const cached = this.#unitInfo[unit.index];
     if (cached !== undefined) return cached;
+    // Every read of a unit's DIEs starts here: read a lazy section's unit.
+    ensureSection(this.unitData(unit), unit.offset, unit.end);
     const abbrev = this.abbrevTable(unit.abbrevOffset);
     // Defaults: DWARF 5 bases point just past the section headers.
     const boot: UnitInfo = {
@@ -803,6 +816,7 @@ export class Die {
         if (sec === undefined || p + size > sec.length) {
           throw new DecodeError(name, p, `list index ${index} out of bounds`);
         }
+        ensureSection(sec, p, p + size);
         return base + readOffset(viewOf(sec), p, size, this.reader.littleEndian, name);
       }
       default:

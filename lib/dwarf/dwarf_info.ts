@@ -52,6 +52,11 @@ export interface DwarfInfoOptions {
    * costs ~70% of a full index); `false` never.
    */
   localStatics?: boolean | "lazy";
+  /**
+   * The unit table of these sections, if already known (from the index
+   * cache: see `deserializeUnits`); else the unit headers are read.
+   */
+  units?: readonly DwarfUnit[];
 }
 
 /** Options of {@link DwarfInfo.load}. */
@@ -118,7 +123,7 @@ export class DwarfInfo {
   constructor(sections: DwarfSections, options: DwarfInfoOptions) {
     this.sections = checkSections(sections);
     this.options = { ...options };
-    this.reader = new DieReader(this.sections, options.littleEndian);
+    this.reader = new DieReader(this.sections, options.littleEndian, options.units);
     this.types = new TypeReader(this.reader, {
       origin: options.name,
       resolveDeclaration: (tag, name, decl) => this.#resolveDeclaration(tag, name, decl),
@@ -152,6 +157,21 @@ export class DwarfInfo {
       info.buildIndex();
     }
     return info;
+  }
+
+  /**
+   * Adopts a serialized name index of these sections (from the on-disk
+   * cache) instead of building one. Throws a {@link DecodeError} if it
+   * does not fit the sections (see `NameIndex.deserialize`); the index is
+   * then unchanged.
+   */
+  loadIndex(bytes: Uint8Array): void {
+    this.#index = NameIndex.deserialize(bytes, this.sections, this.reader.units);
+  }
+
+  /** Whether the name index is built or loaded. */
+  get hasIndex(): boolean {
+    return this.#index !== null;
   }
 
   /** Builds the name index on this thread (no-op if built). */

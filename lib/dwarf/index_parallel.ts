@@ -19,7 +19,7 @@ import {
   scanUnits,
 } from "./index_scan.ts";
 import { NameIndex } from "./name_index.ts";
-import type { DwarfSections } from "./sections.ts";
+import { type DwarfSections, fillSection } from "./sections.ts";
 import type { DwarfUnit } from "./unit.ts";
 
 /** Options of the parallel build. */
@@ -101,6 +101,8 @@ export async function buildNameIndexParallel(
 ): Promise<NameIndex> {
   const hc = (globalThis.navigator?.hardwareConcurrency ?? 2) | 0;
   const nWorkers = Math.max(1, Math.min(8, opts.workers ?? hc - 1));
+  fillSection(sections.info);
+  fillSection(sections.types);
   const str = sections.str ? toShared(sections.str) : undefined;
   const input: ScanInput = {
     info: toShared(sections.info),

@@ -6,8 +6,10 @@
  * offsets into `.debug_str` (or wherever the string is) plus a hash of
  * their bytes, computed once per distinct `.debug_str` offset.
  *
- * Runs on the main thread for small files and in `index_worker.ts` for
- * big ones; both call {@link scanUnits}.
+ * Runs on this thread over whole sections ({@link scanUnits}), over a lazily
+ * read `.debug_info` a few units at a time ({@link scanInfoChunked}: the
+ * section is never held whole), or in `index_worker.ts` for the parallel
+ * build.
  *
  * @module
  */
@@ -18,6 +20,7 @@ import { Arena } from "./arena.ts";
 import { DW_AT, DW_FORM, DW_OP, DW_TAG, dwName } from "./constants.ts";
 import { formFixedSize, skipVariableForm, UNKNOWN_FORM, VARIABLE_SIZE } from "./form.ts";
 import { lineFileKeys } from "./line_header.ts";
+import { fillSection } from "./sections.ts";
 import { type DwarfUnit, findUnitIndex, unitSectionName } from "./unit.ts";
 
 /** What an index entry names. */
@@ -455,6 +458,38 @@ function compilePlan(table: AbbrevTable, unit: DwarfUnit, globals: boolean, aren
   return { table, fixed, size, role, action, kind, hasAddr, sibFixedOff, sibForm, lay };
 }
 
+/**
+ * Fills layout slots `at`, `at + 1` for a constant attribute (spec `i` of
+ * `form`, at offset `off`, `bytes` long). Returns 0 if the scan cannot read
+ * it from a fixed slot.
+ */
+function layConstant(
+  table: AbbrevTable,
+  lay: Int32Array,
+  at: number,
+  i: number,
+  form: number,
+  off: number,
+  bytes: number,
+): number {
+  if (form === DW_FORM.implicit_const) {
+    const v = table.implicitConstNumber(i);
+    lay[at] = -2;
+    lay[at + 1] = v;
+    return v < 0 || v > 0x7fffffff ? 0 : 1;
+  }
+  if (
+    form === DW_FORM.data1 || form === DW_FORM.data2 || form === DW_FORM.data4 ||
+    form === DW_FORM.data8
+  ) {
+    lay[at] = off;
+    lay[at + 1] = bytes;
+    return 1;
+  }
+  // DW_FORM_udata is not fixed-size (cannot happen here); other forms are not constants.
+  return 0;
+}
+
 /** Fills the fixed layout of type abbreviation `a` (all attribute sizes fixed). */
 function layout(table: AbbrevTable, a: number, size: Int32Array, lay: Int32Array): void {
   const b = a * LAY;
@@ -466,23 +501,6 @@ function layout(table: AbbrevTable, a: number, size: Int32Array, lay: Int32Array
   lay[b + L_SIB] = -1;
   let ok = 1;
   let off = 0;
-  const constant = (slot: number, i: number, form: number, at: number) => {
-    if (form === DW_FORM.implicit_const) {
-      const v = table.implicitConstNumber(i);
-      if (v < 0 || v > 0x7fffffff) ok = 0;
-      lay[b + slot] = -2;
-      lay[b + slot + 1] = v;
-    } else if (
-      form === DW_FORM.data1 || form === DW_FORM.data2 || form === DW_FORM.data4 ||
-      form === DW_FORM.data8 || form === DW_FORM.udata
-    ) {
-      if (form === DW_FORM.udata) ok = 0; // (not fixed-size; cannot happen here)
-      lay[b + slot] = at;
-      lay[b + slot + 1] = size[i]!;
-    } else {
-      ok = 0;
-    }
-  };
   for (let i = table.attrStart[a]!; i < table.attrStart[a + 1]!; i++) {
     const form = table.attrForm[i]!;
     switch (table.attrName[i]) {
@@ -505,13 +523,13 @@ function layout(table: AbbrevTable, a: number, size: Int32Array, lay: Int32Array
         } else ok = 0;
         break;
       case DW_AT.decl_line:
-        constant(L_LINE, i, form, off);
+        ok &= layConstant(table, lay, b + L_LINE, i, form, off, size[i]!);
         break;
       case DW_AT.decl_file:
-        constant(L_FILE, i, form, off);
+        ok &= layConstant(table, lay, b + L_FILE, i, form, off, size[i]!);
         break;
       case DW_AT.byte_size:
-        constant(L_SIZE, i, form, off);
+        ok &= layConstant(table, lay, b + L_SIZE, i, form, off, size[i]!);
         break;
       case DW_AT.sibling:
         lay[b + L_SIB] = off;
@@ -527,9 +545,20 @@ function layout(table: AbbrevTable, a: number, size: Int32Array, lay: Int32Array
   lay[b + L_OK] = ok;
 }
 
+/** Thrown by a chunked scan that needs bytes outside its chunk (see {@link scanInfoChunked}). */
+class ChunkMiss extends Error {}
+
 /** Scan state shared by the helpers of one {@link scanUnits} call. */
 class Scanner {
-  readonly input: ScanInput;
+  input: ScanInput;
+  /**
+   * Section offset of `input.info[0]`: nonzero when `input.info` is a chunk
+   * of `.debug_info` (see {@link scanInfoChunked}) and the current unit a
+   * copy of a `.debug_info` unit moved by `-infoBase`.
+   */
+  infoBase = 0;
+  /** Whether `input.info` is a chunk of `.debug_info` (see {@link scanInfoChunked}). */
+  chunked = false;
   readonly units: readonly DwarfUnit[];
   readonly out: EntryBuffer;
   readonly le: boolean;
@@ -836,7 +865,9 @@ class Scanner {
         break;
       case DW_FORM.ref_addr:
         if (u.section !== "info") return -1;
-        off = this.fixedAt(d, p, u.version <= 2 ? u.addressSize : u.offsetSize);
+        off = this.fixedAt(d, p, u.version <= 2 ? u.addressSize : u.offsetSize) - this.infoBase;
+        // A chunked scan: a unit before or after the chunk.
+        if (this.chunked && (off < 0 || off >= this.input.info.length)) throw new ChunkMiss();
         break;
       default:
         return -1;
@@ -942,9 +973,19 @@ class Scanner {
         if (target < u.dieOffset || target >= u.end) {
           // Another unit (DW_FORM_ref_addr): only within .debug_info.
           if (u.section !== "info") return false;
-          const i = findUnitIndex(this.units, target, 0, this.infoUnitCount);
-          if (i < 0) this.error(from, "reference outside every unit");
-          this.enterUnit(this.units[i]!);
+          if (this.chunked) {
+            // The unit must be in the chunk (else the caller scans the whole section).
+            const base = this.infoBase;
+            const i = findUnitIndex(this.units, target + base, 0, this.infoUnitCount);
+            if (i < 0) throw new ChunkMiss();
+            const w = this.units[i]!;
+            if (w.offset < base || w.end - base > this.input.info.length) throw new ChunkMiss();
+            this.enterUnit(shiftUnit(w, base));
+          } else {
+            const i = findUnitIndex(this.units, target, 0, this.infoUnitCount);
+            if (i < 0) this.error(from, "reference outside every unit");
+            this.enterUnit(this.units[i]!);
+          }
         }
         const d = this.data;
         let p = target;
@@ -1070,10 +1111,11 @@ class Scanner {
     const out = this.out;
     const i = out.count;
     if (i === out.die.length) out.grow();
-    out.die[i] = die;
+    const base = this.infoBase;
+    out.die[i] = die + base;
     out.unit[i] = this.unit.index;
-    out.aux[i] = aux;
-    out.nameOff[i] = this.nameOff;
+    out.aux[i] = aux === 0 ? 0 : aux + base;
+    out.nameOff[i] = this.nameSec === NAME_INLINE ? this.nameOff + base : this.nameOff;
     out.hash[i] = this.nameHash !== 0 ? this.nameHash : this.strHash(this.nameOff);
     out.kind[i] = kind;
     out.flags[i] = flags | (this.nameSec << NAME_SHIFT);
@@ -1349,4 +1391,74 @@ export function scanUnits(
 ): void {
   const s = new Scanner(input, units, out, tables);
   for (let i = from; i < to; i++) s.scanUnit(units[i]!);
+}
+
+/** `unit` moved by `-base` (for a scan of a chunk of its section starting at `base`). */
+function shiftUnit(unit: DwarfUnit, base: number): DwarfUnit {
+  return {
+    ...unit,
+    offset: unit.offset - base,
+    dieOffset: unit.dieOffset - base,
+    end: unit.end - base,
+    typeOffset: unit.typeOffset === 0 ? 0 : unit.typeOffset - base,
+  };
+}
+
+/** Bytes of `.debug_info` a chunked scan reads at a time (whole units; bigger units alone). */
+export const SCAN_CHUNK_BYTES = 2 << 20;
+
+/**
+ * Scans every unit like {@link scanUnits}, reading `.debug_info` a chunk
+ * of units at a time through `read` into one reused buffer instead of
+ * holding the section whole (`input.info` is not read: it may be a lazy
+ * section). The entries are the same as a scan of the whole section.
+ * Returns false, with `out` emptied, when the data needs the whole section
+ * (a reference from one chunk into another) or is malformed: the caller
+ * then scans the whole section, which also gives the exact error.
+ */
+export function scanInfoChunked(
+  input: ScanInput,
+  units: readonly DwarfUnit[],
+  read: (offset: number, dest: Uint8Array) => void,
+  out: EntryBuffer,
+  tables: Map<number, AbbrevTable> = new Map(),
+  chunkBytes: number = SCAN_CHUNK_BYTES,
+): boolean {
+  // Chunks: runs of consecutive .debug_info units.
+  const chunks: [from: number, to: number][] = [];
+  let maxLen = 0;
+  let nInfo = 0;
+  while (nInfo < units.length && units[nInfo]!.section === "info") nInfo++;
+  for (let i = 0; i < nInfo;) {
+    const from = i;
+    const start = units[i]!.offset;
+    while (i < nInfo && (i === from || units[i]!.end - start <= chunkBytes)) i++;
+    chunks.push([from, i]);
+    maxLen = Math.max(maxLen, units[i - 1]!.end - start);
+  }
+  const buffer = new Uint8Array(maxLen);
+  const s = new Scanner({ ...input, info: buffer.subarray(0, 0) }, units, out, tables);
+  try {
+    for (const [from, to] of chunks) {
+      const base = units[from]!.offset;
+      const chunk = buffer.subarray(0, units[to - 1]!.end - base);
+      read(base, chunk);
+      s.input = { ...input, info: chunk };
+      s.infoBase = base;
+      s.chunked = true;
+      for (let i = from; i < to; i++) s.scanUnit(shiftUnit(units[i]!, base));
+    }
+    s.infoBase = 0;
+    s.chunked = false;
+    s.input = { ...input, info: buffer.subarray(0, 0) };
+    if (nInfo < units.length) fillSection(input.types);
+    for (let i = nInfo; i < units.length; i++) s.scanUnit(units[i]!);
+    return true;
+  } catch (e) {
+    if (!(e instanceof ChunkMiss) && !(e instanceof DecodeError) && !(e instanceof RangeError)) {
+      throw e;
+    }
+    out.count = 0;
+    return false;
+  }
 }

@@ -19,6 +19,7 @@ import { ByteReader, cstringAt } from "../binary/byte_reader.ts";
 import { DecodeError, hex } from "../errors.ts";
 import { DW_FORM } from "./constants.ts";
 import { DW_LNCT, type LineSections } from "./line_header.ts";
+import { ensureSection, fillSection } from "./sections.ts";
 
 export type { LineSections } from "./line_header.ts";
 
@@ -303,12 +304,15 @@ function parseHeader(s: LineSections, offset: number, o: LineTableOptions): Head
   if (offset < 0 || offset >= d.length) {
     throw new DecodeError(SECTION, offset, "line program offset out of bounds");
   }
+  // The section may be lazy (see `ensureSection`): read this unit's program.
+  ensureSection(d, offset, offset + 12);
   const r = new ByteReader(d, le, SECTION, offset);
   const [length, is64] = r.initialLength();
   const unitEnd = r.pos + length;
   if (unitEnd > d.length) {
     throw new DecodeError(SECTION, offset, `unit length ${length} runs past the section end`);
   }
+  ensureSection(d, offset, unitEnd);
   const u = r.sub(0, unitEnd);
   u.pos = r.pos;
   const version = u.u16();
@@ -723,6 +727,7 @@ function sortSequence(start: number, end: number): void {
 
 /** Offsets of every unit in a `.debug_line` section, in order. */
 export function lineProgramOffsets(line: Uint8Array, littleEndian = true): number[] {
+  fillSection(line);
   const out: number[] = [];
   const r = new ByteReader(line, littleEndian, SECTION);
   while (r.pos < line.length) {

@@ -9,6 +9,7 @@
 
 import { DecodeError } from "../errors.ts";
 import { DW_FORM } from "./constants.ts";
+import { ensureSection } from "./sections.ts";
 
 const SECTION = ".debug_line";
 
@@ -57,6 +58,8 @@ export function lineFileKeys(
     throw new DecodeError(SECTION, offset, "line program offset out of bounds");
   }
   const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  // The section may be lazy: the fixed fields first, the header below.
+  ensureSection(d, offset, offset + 64);
   let p = offset;
   const need = (n: number) => {
     if (p + n > end) throw new DecodeError(SECTION, p, "truncated line program header");
@@ -119,6 +122,7 @@ export function lineFileKeys(
   if (programStart > end) {
     throw new DecodeError(SECTION, offset, "header length runs past the unit");
   }
+  ensureSection(d, offset, programStart);
   u8(); // minimum_instruction_length
   if (version >= 4) u8(); // maximum_operations_per_instruction
   u8(); // default_is_stmt

@@ -9,6 +9,7 @@
 import { DecodeError } from "../errors.ts";
 import { DW_AT, DW_FORM, DW_LLE, dwName } from "./constants.ts";
 import type { Die, UnitInfo } from "./die.ts";
+import { ensureSection } from "./sections.ts";
 
 /** One entry of a location list: where `[start, end)` (unbiased) the location is `expr`. */
 export interface LocationListEntry {
@@ -28,11 +29,14 @@ interface Cursor {
   pos: number;
   name: string;
   le: boolean;
+  /** Bytes below this offset are read (the section may be lazy: see `ensureSection`). */
+  valid: number;
 }
 
 function need(c: Cursor, n: number): number {
   const p = c.pos;
   if (p + n > c.d.length) throw new DecodeError(c.name, p, "truncated location list");
+  if (p + n > c.valid) c.valid = ensureSection(c.d, p, p + n + 256);
   c.pos = p + n;
   return p;
 }
@@ -43,6 +47,7 @@ function uleb(c: Cursor): number {
   let mul = 1;
   for (;;) {
     if (c.pos >= c.d.length) throw new DecodeError(c.name, start, "unterminated LEB128");
+    if (c.pos >= c.valid) c.valid = ensureSection(c.d, c.pos, c.pos + 256);
     const b = c.d[c.pos++]!;
     v += (b & 0x7f) * mul;
     if ((b & 0x80) === 0) return v;
@@ -76,6 +81,7 @@ export function readLoclist(info: UnitInfo, offset: number, die: Die): LocationL
     pos: offset,
     name,
     le: reader.littleEndian,
+    valid: offset,
   };
   const size = info.unit.addressSize;
   const mask = size === 8 ? ALL : size === 4 ? 0xffffffffn : 0xffffn;
@@ -141,6 +147,7 @@ export function readLocV4(info: UnitInfo, offset: number, die: Die): LocationLis
     pos: offset,
     name,
     le: reader.littleEndian,
+    valid: offset,
   };
   const size = info.unit.addressSize;
   const max = size === 8 ? ALL : size === 4 ? 0xffffffffn : 0xffffn;

@@ -24,9 +24,10 @@ import {
   NAME_LINE_STR,
   NAME_MASK,
   NAME_SHIFT,
+  scanInfoChunked,
   scanUnits,
 } from "./index_scan.ts";
-import type { DwarfSections } from "./sections.ts";
+import { type DwarfSections, ensureSection, fillSection, lazySectionReader } from "./sections.ts";
 import type { DwarfUnit } from "./unit.ts";
 
 export { IndexKind } from "./index_scan.ts";
@@ -151,7 +152,10 @@ export class NameIndex {
     const s = this.#sections;
     if (where === NAME_INLINE) {
       const u = this.#units[this.unit[i]!]!;
-      return [u.section === "info" ? s.info : s.types!, this.nameOff[i]!];
+      const d = u.section === "info" ? s.info : s.types!;
+      // The section may be lazy (see `ensureSection`): the name is in the unit.
+      ensureSection(d, this.nameOff[i]!, u.end);
+      return [d, this.nameOff[i]!];
     }
     if (where === NAME_LINE_STR) return [s.lineStr!, this.nameOff[i]!];
     return [s.str!, this.nameOff[i]!];
@@ -290,7 +294,10 @@ export class NameIndex {
     let p = 48;
     const get32 = (count: number) => {
       let a: Uint32Array;
-      if (HOST_LE) {
+      if (HOST_LE && (bytes.byteOffset + p) % 4 === 0) {
+        // A view, not a copy: the blob (a cache file read for this) is kept.
+        a = new Uint32Array(bytes.buffer, bytes.byteOffset + p, count);
+      } else if (HOST_LE) {
         a = new Uint32Array(bytes.slice(p, p + count * 4).buffer);
       } else {
         a = new Uint32Array(count);
@@ -300,7 +307,7 @@ export class NameIndex {
       return a;
     };
     const get8 = (count: number) => {
-      const a = bytes.slice(p, p + count);
+      const a = bytes.subarray(p, p + count);
       p += align4(count);
       return a;
     };
@@ -374,31 +381,41 @@ export interface BuildOptions {
   abbrevTables?: Map<number, AbbrevTable>;
 }
 
-/** Builds the index on this thread. */
+/**
+ * Builds the index on this thread. A lazy `.debug_info` (see `lazySection`)
+ * is scanned a few units at a time and stays unread (peak memory does not
+ * include the section), unless units refer to each other across chunks:
+ * then it is read whole. The index is the same either way.
+ */
 export function buildNameIndex(
   sections: DwarfSections,
   units: readonly DwarfUnit[],
   opts: BuildOptions,
 ): NameIndex {
+  const input = {
+    info: sections.info,
+    abbrev: sections.abbrev,
+    str: sections.str,
+    lineStr: sections.lineStr,
+    strOffsets: sections.strOffsets,
+    types: sections.types,
+    line: sections.line,
+    littleEndian: opts.littleEndian,
+    localStatics: opts.localStatics ?? true,
+    globals: opts.globals ?? true,
+  };
   const out = new EntryBuffer(Math.max(1024, sections.info.length >>> 9));
-  scanUnits(
-    {
-      info: sections.info,
-      abbrev: sections.abbrev,
-      str: sections.str,
-      lineStr: sections.lineStr,
-      strOffsets: sections.strOffsets,
-      types: sections.types,
-      line: sections.line,
-      littleEndian: opts.littleEndian,
-      localStatics: opts.localStatics ?? true,
-      globals: opts.globals ?? true,
-    },
-    units,
-    0,
-    units.length,
-    out,
-    opts.abbrevTables,
-  );
+  // A lazy .debug_info is scanned a chunk at a time, never held whole.
+  const read = lazySectionReader(sections.info);
+  if (read !== null) {
+    fillSection(sections.types);
+    if (scanInfoChunked(input, units, read, out, opts.abbrevTables)) {
+      return NameIndex.fromColumns(sections, units, out.trimmed());
+    }
+  }
+  // The whole-section scan (lazy sections are read whole here).
+  fillSection(sections.info);
+  fillSection(sections.types);
+  scanUnits(input, units, 0, units.length, out, opts.abbrevTables);
   return NameIndex.fromColumns(sections, units, out.trimmed());
 }

@@ -9,6 +9,7 @@
 import { DecodeError } from "../errors.ts";
 import { DW_AT, DW_FORM, DW_RLE, dwName } from "./constants.ts";
 import type { Die, DieReader, UnitInfo } from "./die.ts";
+import { ensureSection } from "./sections.ts";
 
 /** A half-open address range `[start, end)` (unbiased). */
 export type AddressRange = readonly [start: bigint, end: bigint];
@@ -20,6 +21,8 @@ class ListCursor {
   readonly le: boolean;
   readonly name: string;
   pos: number;
+  /** Bytes below this offset are read (the section may be lazy: see `ensureSection`). */
+  valid: number;
   constructor(d: Uint8Array, pos: number, le: boolean, name: string) {
     this.d = d;
     this.v = new DataView(d.buffer, d.byteOffset, d.byteLength);
@@ -27,10 +30,12 @@ class ListCursor {
     this.name = name;
     if (pos < 0 || pos >= d.length) throw new DecodeError(name, pos, "list offset out of bounds");
     this.pos = pos;
+    this.valid = pos;
   }
   need(n: number): number {
     const p = this.pos;
     if (p + n > this.d.length) throw new DecodeError(this.name, p, "truncated list");
+    if (p + n > this.valid) this.valid = ensureSection(this.d, p, p + n + 256);
     this.pos = p + n;
     return p;
   }
@@ -49,6 +54,7 @@ class ListCursor {
     let mul = 1;
     for (;;) {
       if (this.pos >= this.d.length) throw new DecodeError(this.name, start, "unterminated LEB128");
+      if (this.pos >= this.valid) this.valid = ensureSection(this.d, this.pos, this.pos + 256);
       const b = this.d[this.pos++]!;
       v += (b & 0x7f) * mul;
       if ((b & 0x80) === 0) break;

@@ -88,3 +88,119 @@ export function checkSections(s: Partial<DwarfSections>): DwarfSections {
   }
   return s as DwarfSections;
 }
+
+/**
+ * Reads section bytes `[offset, offset + dest.length)` into `dest` (from the
+ * file, for a {@link lazySection}). Throws if they cannot be read.
+ */
+export type SectionReader = (offset: number, dest: Uint8Array) => void;
+
+/** Fill granularity of a lazy section: 64 KiB blocks. */
+const LAZY_BLOCK_SHIFT = 16;
+const LAZY_BLOCK = 1 << LAZY_BLOCK_SHIFT;
+
+interface LazyState {
+  readonly read: SectionReader;
+  /** 1 per block already read. */
+  readonly filled: Uint8Array;
+  /** Blocks not read yet. */
+  missing: number;
+}
+
+const lazyStates = new WeakMap<Uint8Array, LazyState>();
+
+/**
+ * A section of `size` bytes whose contents are read on demand: a zeroed
+ * array (whose untouched pages are never resident) filled in 64 KiB blocks
+ * by `read` when a reader calls {@link ensureSection} for a range. Every
+ * DWARF reader of `.debug_info`, `.debug_types`, `.debug_line`,
+ * `.debug_loclists`, `.debug_loc`, `.debug_rnglists` and `.debug_ranges`
+ * ensures the bytes it reads, so such sections may be lazy; the other
+ * sections must be given whole.
+ */
+export function lazySection(size: number, read: SectionReader): Uint8Array {
+  const d = new Uint8Array(size);
+  const blocks = Math.ceil(size / LAZY_BLOCK);
+  if (blocks > 0) lazyStates.set(d, { read, filled: new Uint8Array(blocks), missing: blocks });
+  return d;
+}
+
+/** Whether `d` is a {@link lazySection} not yet read whole. */
+export function isLazySection(d: Uint8Array | undefined): boolean {
+  return d !== undefined && lazyStates.has(d);
+}
+
+/**
+ * The reader of a {@link lazySection} (to read parts of it into other
+ * buffers without filling it), or null for plain bytes or a section
+ * already read whole.
+ */
+export function lazySectionReader(d: Uint8Array): SectionReader | null {
+  return lazyStates.get(d)?.read ?? null;
+}
+
+/**
+ * Makes bytes `[start, end)` of `d` valid (reads them if `d` is a
+ * {@link lazySection}; clamped to the section). Returns an offset up to
+ * which bytes from `start` on are known to be valid (at least `end`, or the
+ * section size), so that a cursor can skip further calls until it passes it.
+ */
+export function ensureSection(d: Uint8Array, start: number, end: number): number {
+  const st = lazyStates.get(d);
+  if (st === undefined) return d.length;
+  const size = d.length;
+  if (end > size) end = size;
+  if (start < 0) start = 0;
+  if (start >= end) return end;
+  const filled = st.filled;
+  const first = start >>> LAZY_BLOCK_SHIFT;
+  const last = (end - 1) >>> LAZY_BLOCK_SHIFT;
+  for (let b = first; b <= last;) {
+    if (filled[b] === 1) {
+      b++;
+      continue;
+    }
+    let e = b;
+    while (e <= last && filled[e] === 0) e++;
+    const from = b * LAZY_BLOCK;
+    const to = Math.min(size, e * LAZY_BLOCK);
+    st.read(from, d.subarray(from, to));
+    filled.fill(1, b, e);
+    st.missing -= e - b;
+    b = e;
+  }
+  if (st.missing === 0) {
+    lazyStates.delete(d);
+    return size;
+  }
+  // Extend the valid run a little past `end` for cursors.
+  let b = last + 1;
+  const stop = Math.min(filled.length, last + 16);
+  while (b < stop && filled[b] === 1) b++;
+  return Math.min(size, b * LAZY_BLOCK);
+}
+
+/** Reads a {@link lazySection} whole (no-op for plain bytes). */
+export function fillSection(d: Uint8Array | undefined): void {
+  if (d !== undefined) ensureSection(d, 0, d.length);
+}
+
+/**
+ * Bytes `[start, end)` of `d` without filling a lazy section (a fresh copy
+ * read through its reader; a view for plain bytes). For small header reads
+ * that should not make whole blocks resident.
+ */
+export function peekSection(d: Uint8Array, start: number, end: number): Uint8Array {
+  const st = lazyStates.get(d);
+  if (end > d.length) end = d.length;
+  if (start > end) start = end;
+  if (st === undefined) return d.subarray(start, end);
+  const first = start >>> LAZY_BLOCK_SHIFT;
+  const last = end > start ? (end - 1) >>> LAZY_BLOCK_SHIFT : first;
+  let all = true;
+  for (let b = first; b <= last; b++) if (st.filled[b] !== 1) all = false;
+  if (all) return d.subarray(start, end);
+  const out = new Uint8Array(end - start);
+  st.read(start, out);
+  return out;
+}

@@ -7,6 +7,10 @@
 
 import { DecodeError } from "../errors.ts";
 import { DW_UT } from "./constants.ts";
+import { isLazySection, peekSection } from "./sections.ts";
+
+/** Longest unit header (64-bit DWARF type unit). */
+const MAX_HEADER = 40;
 
 /** Which section a unit lives in. */
 export type UnitSection = "info" | "types";
@@ -63,7 +67,12 @@ export function parseUnitHeaders(
   firstIndex = 0,
 ): DwarfUnit[] {
   const name = unitSectionName(section);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  // A lazily read section: read each header alone (reading the unit table
+  // must not make the whole section resident).
+  const lazy = isLazySection(data);
+  let buf = data;
+  let base = 0;
+  let view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const units: DwarfUnit[] = [];
   let pos = 0;
   const need = (at: number, n: number): void => {
@@ -71,23 +80,28 @@ export function parseUnitHeaders(
       throw new DecodeError(name, at, `truncated unit header (need ${n} bytes)`);
     }
   };
-  const u16 = (at: number): number => (need(at, 2), view.getUint16(at, littleEndian));
-  const u32 = (at: number): number => (need(at, 4), view.getUint32(at, littleEndian));
+  const u16 = (at: number): number => (need(at, 2), view.getUint16(at - base, littleEndian));
+  const u32 = (at: number): number => (need(at, 4), view.getUint32(at - base, littleEndian));
   const u64n = (at: number): number => {
     need(at, 8);
-    const lo = view.getUint32(at + (littleEndian ? 0 : 4), littleEndian);
-    const hi = view.getUint32(at + (littleEndian ? 4 : 0), littleEndian);
+    const lo = view.getUint32(at - base + (littleEndian ? 0 : 4), littleEndian);
+    const hi = view.getUint32(at - base + (littleEndian ? 4 : 0), littleEndian);
     if (hi > 0x1fffff) throw new DecodeError(name, at, "64-bit offset too large");
     return hi * 0x100000000 + lo;
   };
-  const u64 = (at: number): bigint => (need(at, 8), view.getBigUint64(at, littleEndian));
-  const u8 = (at: number): number => (need(at, 1), data[at]!);
+  const u64 = (at: number): bigint => (need(at, 8), view.getBigUint64(at - base, littleEndian));
+  const u8 = (at: number): number => (need(at, 1), buf[at - base]!);
 
   while (pos < data.length) {
     const start = pos;
+    if (lazy) {
+      buf = peekSection(data, pos, pos + MAX_HEADER);
+      base = pos;
+      view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
     // Padding between units (some linkers align them): skip zero bytes.
     if (data.length - pos < 4) {
-      if (data.subarray(pos).every((b) => b === 0)) break;
+      if (buf.subarray(pos - base).every((b) => b === 0)) break;
     }
     let length = u32(pos);
     let is64 = false;
@@ -207,4 +221,122 @@ export function findUnitIndex(
     else return mid;
   }
   return -1;
+}
+
+/** Format version of {@link serializeUnits}. */
+export const UNIT_TABLE_VERSION = 1;
+
+/** 32-bit words per unit in {@link serializeUnits}. */
+const UNIT_WORDS = 15;
+
+/**
+ * A unit table as bytes (little-endian 32-bit words), for the on-disk
+ * index cache: a warm start then needs no pass over the unit headers.
+ */
+export function serializeUnits(units: readonly DwarfUnit[]): Uint8Array {
+  const out = new Uint8Array(units.length * UNIT_WORDS * 4);
+  const v = new DataView(out.buffer);
+  let p = 0;
+  const put = (x: number) => {
+    v.setUint32(p, x, true);
+    p += 4;
+  };
+  for (const u of units) {
+    put(u.section === "info" ? 0 : 1);
+    put(u.offset);
+    put(u.dieOffset);
+    put(u.end);
+    put(u.version);
+    put(u.unitType);
+    put(u.is64 ? 1 : 0);
+    put(u.addressSize);
+    put(u.abbrevOffset);
+    put(Number(u.typeSignature & 0xffffffffn));
+    put(Number(u.typeSignature >> 32n));
+    put(u.typeOffset);
+    put(Number(u.dwoId & 0xffffffffn));
+    put(Number(u.dwoId >> 32n));
+    put(0);
+  }
+  return out;
+}
+
+/**
+ * Reads a unit table written by {@link serializeUnits}, checking it against
+ * the section sizes: every value a reader relies on (bounds, order,
+ * versions, sizes) is validated, so a damaged table gives a
+ * {@link DecodeError} (section `"unit table"`), never units outside the
+ * sections.
+ */
+export function deserializeUnits(
+  bytes: Uint8Array,
+  sizes: { info: number; types: number; abbrev: number },
+): DwarfUnit[] {
+  const what = "unit table";
+  if (bytes.length % (UNIT_WORDS * 4) !== 0) throw new DecodeError(what, 0, "bad size");
+  const n = bytes.length / (UNIT_WORDS * 4);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const units: DwarfUnit[] = [];
+  let p = 0;
+  const get = () => {
+    const x = v.getUint32(p, true);
+    p += 4;
+    return x;
+  };
+  let prevSection = 0;
+  let prevEnd = 0;
+  for (let i = 0; i < n; i++) {
+    const at = p;
+    const sec = get();
+    const offset = get();
+    const dieOffset = get();
+    const end = get();
+    const version = get();
+    const unitType = get();
+    const is64 = get();
+    const addressSize = get();
+    const abbrevOffset = get();
+    const sigLo = get();
+    const sigHi = get();
+    const typeOffset = get();
+    const dwoLo = get();
+    const dwoHi = get();
+    const pad = get();
+    const bad = (why: string): never => {
+      throw new DecodeError(what, at, `unit ${i}: ${why}`);
+    };
+    if (sec > 1 || sec < prevSection) bad("bad section");
+    if (sec !== prevSection) prevEnd = 0;
+    prevSection = sec;
+    const size = sec === 0 ? sizes.info : sizes.types;
+    if (offset < prevEnd || dieOffset <= offset || dieOffset > end || end > size) {
+      bad("bounds out of order or outside the section");
+    }
+    prevEnd = end;
+    if (version < 2 || version > 5) bad("bad version");
+    if (is64 > 1 || pad !== 0) bad("bad flags");
+    if (addressSize !== 2 && addressSize !== 4 && addressSize !== 8) bad("bad address size");
+    if (abbrevOffset >= sizes.abbrev) bad("abbreviation offset outside .debug_abbrev");
+    if (typeOffset !== 0 && (typeOffset < dieOffset || typeOffset >= end)) {
+      bad("type offset outside the unit");
+    }
+    if (dieOffset - offset > MAX_HEADER) bad("header too long");
+    units.push({
+      index: i,
+      section: sec === 0 ? "info" : "types",
+      offset,
+      dieOffset,
+      end,
+      version,
+      unitType,
+      is64: is64 === 1,
+      offsetSize: is64 === 1 ? 8 : 4,
+      addressSize,
+      abbrevOffset,
+      typeSignature: (BigInt(sigHi) << 32n) | BigInt(sigLo),
+      typeOffset,
+      dwoId: (BigInt(dwoHi) << 32n) | BigInt(dwoLo),
+    });
+  }
+  return units;
 }

@@ -43,22 +43,74 @@ export function kernelAddressRelocator(offset: bigint): (addr: bigint) => bigint
   return (addr) => (addr >= 0xffff800000000000n ? BigInt.asUintN(64, addr + offset) : addr);
 }
 
-function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
-  const offset = k.vmcoreinfo.kaslrOffset;
-  const syms = elf.symbols("symtab");
-  let lo = 0xffffffffffffffffn;
-  let hi = 0n;
+/**
+ * The link-time values of `names` in `elf`'s `.symtab`, found by a raw scan
+ * of the table (no symbol objects: the full table is built lazily).
+ */
+function rawSymbolValues(elf: ElfFile, names: readonly string[]): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  const sec = elf.section(".symtab");
+  if (sec === undefined || !elf.is64 || sec.entsize !== 24) return out;
+  const strSec = elf.sections[sec.link];
+  if (strSec === undefined) return out;
+  const tab = elf.sectionData(sec);
+  const str = elf.sectionData(strSec);
+  const want = names.map((n) => new TextEncoder().encode(n + "\0"));
+  const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
+  const le = elf.littleEndian;
+  for (let p = 24; p + 24 <= tab.length; p += 24) {
+    const nameOff = v.getUint32(p, le);
+    if (nameOff >= str.length || str[nameOff] !== 0x5f /* '_' */) continue;
+    for (let k = 0; k < want.length; k++) {
+      const w = want[k]!;
+      let same = nameOff + w.length <= str.length;
+      for (let i = 0; same && i < w.length; i++) same = str[nameOff + i] === w[i];
+      if (same && !out.has(names[k]!)) out.set(names[k]!, v.getBigUint64(p + 8, le));
+    }
+  }
+  return out;
+}
+
+/** The vmlinux symbol table relocated by the KASLR offset. */
+function vmlinuxSymbolTable(elf: ElfFile, offset: bigint): SymbolTable {
   const raw: RawSymbol[] = [];
-  for (const s of syms) {
+  for (const s of elf.symbols("symtab")) {
     if (s.section === PERCPU_SECTION || s.value < 0xffff800000000000n) {
       // Keep per-CPU and absolute symbols at their link-time values.
       raw.push({ ...s, value: BigInt.asUintN(64, s.value - offset) });
     } else {
       raw.push(s);
-      if (s.name === "_text" || s.name === "_stext") lo = s.value < lo ? s.value : lo;
-      if (s.name === "_end") hi = s.value;
     }
   }
+  return new SymbolTable(raw, offset);
+}
+
+/**
+ * Makes `m.symtab` build `make()` on first use (the vmlinux table has
+ * ~130,000 symbols, and listing tasks needs none of them).
+ */
+function lazySymtab(m: Module, make: () => SymbolTable): void {
+  let table: SymbolTable | null | undefined;
+  Object.defineProperty(m, "symtab", {
+    configurable: true,
+    enumerable: true,
+    get: () => (table === undefined ? (table = make()) : table),
+    set: (v: SymbolTable | null) => {
+      table = v;
+    },
+  });
+}
+
+function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
+  const offset = k.vmcoreinfo.kaslrOffset;
+  const marks = rawSymbolValues(elf, ["_text", "_stext", "_end"]);
+  let lo = 0xffffffffffffffffn;
+  for (const n of ["_text", "_stext"]) {
+    const x = marks.get(n);
+    if (x !== undefined && x >= 0xffff800000000000n && x < lo) lo = x;
+  }
+  let hi = marks.get("_end") ?? 0n;
+  if (hi < 0xffff800000000000n) hi = 0n;
   if (lo === 0xffffffffffffffffn) lo = 0xffffffff80000000n;
   if (hi === 0n) hi = 0xffffffffc0000000n;
   const m = new Module(
@@ -72,7 +124,7 @@ function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
   m.path = elf.path;
   m.debugPath = elf.path;
   m.data.set("relocate", kernelAddressRelocator(offset));
-  m.symtab = new SymbolTable(raw, offset);
+  lazySymtab(m, () => vmlinuxSymbolTable(elf, offset));
   prog.addModule(m);
   ensureFinders(prog);
   attachDebugInfo(prog, m, elf);
@@ -211,15 +263,19 @@ export function loadKernelModules(
     m.debugPath = elf.path;
     const addr = sectionAddressFn(elf, lm);
     m.data.set("sectionAddress", addr);
-    // Symbols: section-relative values plus the section's load address.
-    const raw: RawSymbol[] = [];
-    for (const s of elf.symbols("symtab")) {
-      if (s.shndx === 0 || s.shndx >= 0xff00) continue;
-      const base = addr(s.shndx);
-      if (base === 0n && !lm.sections.has(elf.sections[s.shndx]?.name ?? "")) continue;
-      raw.push({ ...s, value: base + s.value });
-    }
-    m.symtab = new SymbolTable(raw, 0n);
+    // Symbols: section-relative values plus the section's load address
+    // (built on first use).
+    const file = elf;
+    lazySymtab(m, () => {
+      const raw: RawSymbol[] = [];
+      for (const s of file.symbols("symtab")) {
+        if (s.shndx === 0 || s.shndx >= 0xff00) continue;
+        const base = addr(s.shndx);
+        if (base === 0n && !lm.sections.has(file.sections[s.shndx]?.name ?? "")) continue;
+        raw.push({ ...s, value: base + s.value });
+      }
+      return new SymbolTable(raw, 0n);
+    });
     try {
       attachDebugInfo(prog, m, elf);
     } catch (e) {

@@ -7,31 +7,175 @@
  * @module
  */
 
-import { ET, SHT } from "../elf/constants.ts";
-import type { ElfFile } from "../elf/elf_file.ts";
+import { ET, SHF, SHT } from "../elf/constants.ts";
+import type { ElfFile, ElfSection } from "../elf/elf_file.ts";
 import { relocatedSectionData } from "../elf/relocations.ts";
 import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
-import { DWARF_SECTION_NAMES, type DwarfSections } from "../dwarf/sections.ts";
+import {
+  type IndexCacheKey,
+  indexCacheKey,
+  readIndexCache,
+  writeIndexCache,
+} from "../dwarf/index_cache.ts";
+import { INDEX_FORMAT_VERSION } from "../dwarf/name_index.ts";
+import { DWARF_SECTION_NAMES, type DwarfSections, lazySection } from "../dwarf/sections.ts";
+import { deserializeUnits, serializeUnits, UNIT_TABLE_VERSION } from "../dwarf/unit.ts";
+import { TargetError } from "../errors.ts";
+import { crc32 } from "node:zlib";
 import type { Program } from "./program.ts";
 import { FindObjectFlags } from "./program.ts";
 import type { DebugInfoSource, Module, ObjectDescriptor } from "./module.ts";
 import { setDwarfFactory } from "./debug_info.ts";
 
-/** The DWARF sections of `elf`, relocated for `ET_REL` files with `sectionAddress`. */
+/**
+ * Sections the DWARF readers read through `ensureSection`, so they may be
+ * given as lazy sections (see `lazySection`): the big per-unit ones.
+ */
+const LAZY_SECTIONS: ReadonlySet<keyof DwarfSections> = new Set(
+  [
+    "info",
+    "types",
+    "line",
+    "loclists",
+    "loc",
+    "rnglists",
+    "ranges",
+  ] as const,
+);
+
+/**
+ * Reads `[offset, offset + dest.length)` of the file at `path` into `dest`.
+ * The file is opened now, so that a file replaced later (a rebuild renamed
+ * over it) is not mixed with the one whose headers were read.
+ */
+function fileRangeReader(path: string): (offset: number, dest: Uint8Array) => void {
+  const fail = (e: unknown): never => {
+    throw new TargetError(path, `cannot read debug info: ${e instanceof Error ? e.message : e}`);
+  };
+  let file: Deno.FsFile | null = null;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (e) {
+    fail(e);
+  }
+  const f = file!;
+  return (offset, dest) => {
+    try {
+      f.seekSync(offset, Deno.SeekMode.Start);
+      let done = 0;
+      while (done < dest.length) {
+        const n = f.readSync(dest.subarray(done));
+        if (n === null || n === 0) throw new Error(`unexpected end of file at ${offset + done}`);
+        done += n;
+      }
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+/**
+ * The DWARF sections of `elf`, relocated for `ET_REL` files with
+ * `sectionAddress`. With `lazy`, the big per-unit sections that need no
+ * decompression are read on demand (only the units a session touches are
+ * read; a relocated file's sections are relocated on first use).
+ */
 export function dwarfSectionsOf(
   elf: ElfFile,
   sectionAddress?: (shndx: number) => bigint,
+  lazy = false,
 ): DwarfSections | null {
   const out: Partial<Record<keyof DwarfSections, Uint8Array>> = {};
+  let read: ((offset: number, dest: Uint8Array) => void) | null = null;
+  const canBeLazy = (sec: ElfSection) =>
+    lazy && (sec.flags & SHF.COMPRESSED) === 0n && !sec.name.startsWith(".zdebug") &&
+    sec.offset + sec.size <= elf.fileSize;
   for (const [key, name] of Object.entries(DWARF_SECTION_NAMES)) {
     const sec = elf.section(name);
     if (!sec || sec.type === SHT.NOBITS) continue;
-    out[key as keyof DwarfSections] = elf.type === ET.REL
+    const k = key as keyof DwarfSections;
+    if (LAZY_SECTIONS.has(k) && canBeLazy(sec) && elf.type === ET.REL) {
+      // Relocated as a whole, on first use (a module's DWARF is often never read).
+      let whole: Uint8Array | null = null;
+      out[k] = lazySection(sec.size, (offset, dest) => {
+        whole ??= relocatedSectionData(elf, sec, sectionAddress);
+        dest.set(whole.subarray(offset, offset + dest.length));
+      });
+      continue;
+    }
+    if (LAZY_SECTIONS.has(k) && canBeLazy(sec)) {
+      read ??= fileRangeReader(elf.path);
+      const r = read;
+      const base = sec.offset;
+      out[k] = lazySection(sec.size, (offset, dest) => r(base + offset, dest));
+      continue;
+    }
+    out[k] = elf.type === ET.REL
       ? relocatedSectionData(elf, sec, sectionAddress)
       : elf.sectionData(sec);
   }
   if (!out.info || !out.abbrev || out.info.length === 0) return null;
   return out as DwarfSections;
+}
+
+/** Versions an index cache entry depends on. */
+const CACHE_VARIANT = [INDEX_FORMAT_VERSION, UNIT_TABLE_VERSION];
+
+/**
+ * A word identifying where `elf`'s sections are loaded (relocated files:
+ * their relocated debug info, hence their index, depends on it).
+ */
+function placementWord(elf: ElfFile, sectionAddress: (shndx: number) => bigint): number {
+  let text = "";
+  for (let i = 0; i < elf.sections.length; i++) text += sectionAddress(i).toString(16) + ",";
+  return crc32(new TextEncoder().encode(text)) >>> 0;
+}
+
+/**
+ * Opens `elf`'s DWARF with its name index: from the on-disk index cache
+ * when it holds an entry for this very file (see `index_cache.ts`), else
+ * built (and then saved to the cache). Files without a build ID are always
+ * indexed afresh; relocated (`ET_REL`) files are cached per placement.
+ */
+export function openDwarf(
+  elf: ElfFile,
+  options: { bias: bigint; sectionAddress?: (shndx: number) => bigint },
+): DwarfInfo | null {
+  const buildId = elf.buildIdHex();
+  const variant = [...CACHE_VARIANT];
+  if (elf.type === ET.REL) {
+    variant.push(options.sectionAddress ? placementWord(elf, options.sectionAddress) : 0);
+  }
+  const key: IndexCacheKey | null = buildId === null
+    ? null
+    : indexCacheKey(elf.path, buildId, variant);
+  const sections = dwarfSectionsOf(elf, options.sectionAddress, key !== null);
+  if (sections === null) return null;
+  const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path };
+  if (key !== null) {
+    const parts = readIndexCache(key);
+    if (parts !== null && parts.length === 2) {
+      try {
+        const units = deserializeUnits(parts[0]!, {
+          info: sections.info.length,
+          types: sections.types?.length ?? 0,
+          abbrev: sections.abbrev.length,
+        });
+        const dwarf = new DwarfInfo(sections, { ...base, units });
+        dwarf.loadIndex(parts[1]!);
+        return dwarf;
+      } catch {
+        // A cache entry that does not fit these sections: build afresh.
+      }
+    }
+  }
+  // Indexing scans a lazy .debug_info a chunk at a time (see `buildNameIndex`).
+  const dwarf = new DwarfInfo(sections, base);
+  dwarf.buildIndex();
+  if (key !== null) {
+    writeIndexCache(key, [serializeUnits(dwarf.units), dwarf.serializeIndex()]);
+  }
+  return dwarf;
 }
 
 function kindsOf(flags: number): ObjectLookupKind[] {
@@ -82,15 +226,12 @@ setDwarfFactory((_prog: Program, module: Module, elf: ElfFile) => {
   const sectionAddress = module.data.get("sectionAddress") as
     | ((shndx: number) => bigint)
     | undefined;
-  const sections = dwarfSectionsOf(elf, sectionAddress);
-  if (sections === null) return null;
   const relocate = (module.data.get("relocate") as ((a: bigint) => bigint) | undefined) ?? null;
-  const dwarf = new DwarfInfo(sections, {
-    littleEndian: elf.littleEndian,
+  const dwarf = openDwarf(elf, {
     bias: relocate !== null ? 0n : module.bias,
-    name: elf.path,
+    sectionAddress,
   });
-  dwarf.buildIndex();
+  if (dwarf === null) return null;
   module.data.set("dwarf", dwarf);
   module.data.set("elf", elf);
   return new DwarfSource(dwarf, relocate);

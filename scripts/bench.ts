@@ -1,0 +1,227 @@
+// Wyvern against drgn 0.0.22 on the same inputs, in the same run: each
+// round runs every workload in a fresh process on both sides, and the
+// medians and the ratio Wyvern/drgn are printed as a markdown table (with
+// the machine it ran on) for the README.
+//
+//   deno run -A scripts/bench.ts [--rounds N] [--json FILE]
+//
+// Workloads (goals of issue 8):
+// 1. Kernel: open the kdump, load the Debian vmlinux and the 5 module debug
+//    files, list every task (pid, comm). Process wall time, start to exit.
+//    Cold: an empty index cache (Wyvern builds and saves its index); warm:
+//    the cache filled by the cold run. Peak RSS (`/usr/bin/time`).
+// 2. User `big` core: walk the 1,000,000-node list summing `value` through
+//    the object API (time of the walk in the process).
+// 3. User `big` core: `g_big_array[i].key` for 1,000,000 elements.
+//
+// Children: scripts/bench_tasks.ts, scripts/bench_big.ts (Wyvern) and
+// scripts/bench_drgn.py (drgn, run with /usr/bin/python3).
+
+import { join } from "node:path";
+
+const args = [...Deno.args];
+const option = (f: string, dflt: string) => {
+  const i = args.indexOf(f);
+  if (i < 0) return dflt;
+  const v = args[i + 1] ?? dflt;
+  args.splice(i, 2);
+  return v;
+};
+const rounds = Number(option("--rounds", "5"));
+const jsonOut = option("--json", "");
+
+const here = new URL(".", import.meta.url).pathname;
+const fixtures = Deno.env.get("WYVERN_FIXTURES") ?? "/work/shared/fixtures";
+const cache = Deno.env.get("WYVERN_CACHE") ?? "/var/cache/wyvern-fixtures";
+const KERNEL = join(fixtures, "kernel");
+const vmcore = join(KERNEL, "vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump");
+const vmlinux = join(cache, "vmlinux-6.1.0-56-amd64");
+const modules = ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"].map((m) =>
+  join(KERNEL, "debug", `${m}.ko`)
+);
+const bigCore = join(cache, "user/gcc-O0-big.gcore");
+const bigBin = join(fixtures, "user/out/bin/gcc-O0/big");
+const python = "/usr/bin/python3";
+const deno = Deno.execPath();
+
+for (const [what, path] of [["vmlinux", vmlinux], ["big core", bigCore]]) {
+  try {
+    Deno.statSync(path!);
+  } catch {
+    console.error(`bench: ${what} not found at ${path}: run the tests once to decompress it`);
+    Deno.exit(2);
+  }
+}
+
+interface Run {
+  /** Wall time of the process, ms. */
+  wall: number;
+  /** Peak RSS, bytes. */
+  rss: number;
+  /** The child's JSON line. */
+  out: Record<string, unknown>;
+}
+
+const cacheDir = Deno.makeTempDirSync({ prefix: "wyvern-bench-cache-" });
+const timeFile = join(cacheDir, "..", `${cacheDir.split("/").pop()}.time`);
+
+/** Runs `cmd` under /usr/bin/time: wall time measured here, peak RSS from time(1). */
+async function run(cmd: string[], env: Record<string, string> = {}): Promise<Run> {
+  const t = performance.now();
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%M", "-o", timeFile, ...cmd],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const wall = performance.now() - t;
+  const text = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) {
+    throw new Error(
+      `${cmd.join(" ")} failed:\n${text}\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  const rss = parseInt(Deno.readTextFileSync(timeFile).trim().split("\n").pop()!) * 1024;
+  return { wall, rss, out: JSON.parse(text.split("\n").pop()!) };
+}
+
+const wyvernTasks = [deno, "run", "-A", join(here, "bench_tasks.ts"), vmcore, vmlinux, ...modules];
+const drgnTasks = [python, join(here, "bench_drgn.py"), "tasks", vmcore, vmlinux, ...modules];
+const wyvernBig = (what: string) => [
+  deno,
+  "run",
+  "-A",
+  join(here, "bench_big.ts"),
+  what,
+  bigCore,
+  bigBin,
+];
+const drgnBig = (what: string, bias: string) => [
+  python,
+  join(here, "bench_drgn.py"),
+  what,
+  bigCore,
+  bigBin,
+  bias,
+];
+
+const samples: Record<string, number[]> = {};
+const add = (k: string, v: number) => (samples[k] ??= []).push(v);
+const check = (cond: boolean, what: string) => {
+  if (!cond) throw new Error(`bench: wrong answer: ${what}`);
+};
+
+try {
+  for (let r = 0; r < rounds; r++) {
+    // 1. Kernel task list: cold (empty cache), warm (cache from the cold run), drgn.
+    for (const e of Deno.readDirSync(cacheDir)) Deno.removeSync(join(cacheDir, e.name));
+    const env = { WYVERN_CACHE_DIR: cacheDir };
+    const cold = await run(wyvernTasks, env);
+    const warm = await run(wyvernTasks, env);
+    const dt = await run(drgnTasks);
+    check(
+      cold.out.tasks === warm.out.tasks && warm.out.tasks === dt.out.tasks,
+      `task counts differ: cold ${cold.out.tasks}, warm ${warm.out.tasks}, drgn ${dt.out.tasks}`,
+    );
+    add("tasks.cold.wall", cold.wall);
+    add("tasks.cold.rss", cold.rss);
+    add("tasks.warm.wall", warm.wall);
+    add("tasks.warm.rss", warm.rss);
+    add("tasks.drgn.wall", dt.wall);
+    add("tasks.drgn.rss", dt.rss);
+    // 2 and 3. The big core.
+    for (const what of ["list", "array"]) {
+      const w = await run(wyvernBig(what));
+      const d = await run(drgnBig(what, String(w.out.bias)));
+      check(w.out.sum === d.out.sum && w.out.count === d.out.count, `${what} sums differ`);
+      add(`${what}.wyvern.ms`, w.out.ms as number);
+      add(`${what}.drgn.ms`, d.out.ms as number);
+    }
+    console.error(`round ${r + 1}/${rounds} done`);
+  }
+} finally {
+  Deno.removeSync(cacheDir, { recursive: true });
+  try {
+    Deno.removeSync(timeFile);
+  } catch { /* not created */ }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const med = (k: string) => median(samples[k]!);
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const mb = (b: number) => `${Math.round(b / (1 << 20))} MiB`;
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+
+const cpu =
+  Deno.readTextFileSync("/proc/cpuinfo").split("\n").find((l) => l.startsWith("model name"))?.split(
+    ":",
+  )[1]?.trim() ?? "unknown CPU";
+const cores = navigator.hardwareConcurrency;
+const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+
+const rows: [string, string, string, string, string][] = [
+  [
+    "1. kdump + vmlinux + 5 modules + task list, cold (empty index cache)",
+    sec(med("tasks.cold.wall")),
+    sec(med("tasks.drgn.wall")),
+    ratio(med("tasks.cold.wall"), med("tasks.drgn.wall")),
+    "≤ 1.0",
+  ],
+  [
+    "1. same, warm (index cache filled)",
+    sec(med("tasks.warm.wall")),
+    sec(med("tasks.drgn.wall")),
+    ratio(med("tasks.warm.wall"), med("tasks.drgn.wall")),
+    "≤ 0.2",
+  ],
+  [
+    "2. walk the 1,000,000-node list, sum `value` (object API)",
+    sec(med("list.wyvern.ms")),
+    sec(med("list.drgn.ms")),
+    ratio(med("list.wyvern.ms"), med("list.drgn.ms")),
+    "≤ 0.33",
+  ],
+  [
+    "3. `g_big_array[i].key` × 1,000,000 (object API)",
+    sec(med("array.wyvern.ms")),
+    sec(med("array.drgn.ms")),
+    ratio(med("array.wyvern.ms"), med("array.drgn.ms")),
+    "≤ 0.33",
+  ],
+  [
+    "4. peak RSS of 1, cold",
+    mb(med("tasks.cold.rss")),
+    mb(med("tasks.drgn.rss")),
+    ratio(med("tasks.cold.rss"), med("tasks.drgn.rss")),
+    "≤ 1.0",
+  ],
+  [
+    "4. peak RSS of 1, warm",
+    mb(med("tasks.warm.rss")),
+    mb(med("tasks.drgn.rss")),
+    ratio(med("tasks.warm.rss"), med("tasks.drgn.rss")),
+    "≤ 1.0",
+  ],
+];
+
+const lines = [
+  `Wyvern vs drgn 0.0.22, medians of ${rounds} rounds (fresh process each), ${
+    new Date().toISOString().slice(0, 16).replace("T", " ")
+  } UTC on ${cpu}, ${cores} cores (load average ${load}; Deno ${Deno.version.deno}).`,
+  "1: process start to exit; 2 and 3: the walk alone, timed in the process.",
+  "",
+  "| workload | Wyvern | drgn | Wyvern/drgn | goal |",
+  "|---|---:|---:|---:|---:|",
+  ...rows.map((r) => `| ${r.join(" | ")} |`),
+];
+console.log(lines.join("\n"));
+if (jsonOut) {
+  Deno.writeTextFileSync(
+    jsonOut,
+    JSON.stringify({ cpu, cores, load, rounds, samples }, null, 2) + "\n",
+  );
+}

@@ -1,0 +1,48 @@
+// Benchmark child (goal 1 of scripts/bench.ts): opens a kernel dump, loads
+// the vmlinux and module debug files, and lists every task (pid, comm)
+// through the object API, walking `init_task.tasks` and each group's
+// `signal->thread_head` as the kernel's for_each_process_thread() (the same
+// 69 tasks as drgn's for_each_task() on the fixture). Prints one JSON line:
+// task count, ms since the isolate started (the parent times the whole
+// process), peak RSS (VmHWM).
+//
+//   deno run -A scripts/bench_tasks.ts VMCORE VMLINUX [MODULE.ko...]
+import "../lib/targets.ts";
+import { Program } from "../lib/program/program.ts";
+import { containerOf } from "../lib/object/operators.ts";
+
+const [core, ...debug] = Deno.args;
+if (core === undefined) {
+  console.error("usage: bench_tasks.ts VMCORE VMLINUX [MODULE.ko...]");
+  Deno.exit(2);
+}
+const prog = new Program();
+prog.setCoreDump(core);
+prog.loadDebugInfo(debug);
+const tLoad = performance.now();
+// Every thread of every thread group, as the kernel's for_each_process_thread.
+const init = prog.object("init_task");
+const head = init.tasks.address_!;
+const taskType = prog.type("struct task_struct");
+const rows: [number, string][] = [];
+let node = init.tasks.next;
+for (let i = 0; i < 1_000_000 && node.value_() !== head; i++) {
+  const leader = containerOf(node, taskType, "tasks");
+  const sig = leader.signal.thread_head.address_!;
+  let t = leader.signal.thread_head.next;
+  let nThreads = 0;
+  for (let j = 0; j < 1_000_000 && t.value_() !== sig; j++) {
+    const task = containerOf(t, taskType, "thread_node");
+    rows.push([task.pid.value_() as number, task.comm.string_()]);
+    t = t.next;
+    nThreads++;
+  }
+  if (nThreads === 0) rows.push([leader.pid.value_() as number, leader.comm.string_()]);
+  node = node.next;
+}
+const ms = performance.now();
+let hwm = 0;
+for (const line of Deno.readTextFileSync("/proc/self/status").split("\n")) {
+  if (line.startsWith("VmHWM:")) hwm = parseInt(line.slice(6)) * 1024;
+}
+console.log(JSON.stringify({ tasks: rows.length, ms, loadMs: tLoad, rss: hwm }));

@@ -1,0 +1,331 @@
+/**
+ * The on-disk DWARF index cache: entries are used only for the very file
+ * they were built from (build ID, size, mtime, format versions, checksum),
+ * damaged entries are ignored and rebuilt, `WYVERN_NO_CACHE` is honoured,
+ * and an unwritable cache directory is tolerated. Answers are always those
+ * of a fresh index.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import "../../../lib/targets.ts";
+import {
+  decodeCacheFile,
+  encodeCacheFile,
+  indexCacheDir,
+  type IndexCacheKey,
+  indexCacheKey,
+} from "../../../lib/dwarf/index_cache.ts";
+import { deserializeUnits, parseUnitHeaders, serializeUnits } from "../../../lib/dwarf/unit.ts";
+import { DecodeError, LookupError } from "../../../lib/errors.ts";
+import { Program } from "../../../lib/program/program.ts";
+import { USER } from "../elf/_fixtures.ts";
+
+const TYPES = join(USER, "out/bin/gcc-O0/types");
+const DATASTRUCTS = join(USER, "out/bin/gcc-O0/datastructs");
+const CACHE_VARS = ["WYVERN_CACHE_DIR", "WYVERN_NO_CACHE", "XDG_CACHE_HOME"];
+
+/** Runs `fn` with the cache variables set as given (others unset), then restores them. */
+function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const saved = new Map(CACHE_VARS.map((k) => [k, Deno.env.get(k)]));
+  try {
+    for (const k of CACHE_VARS) Deno.env.delete(k);
+    for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+    return fn();
+  } finally {
+    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
+}
+
+/** A no-target program with `path`'s debug info. */
+function load(path: string): Program {
+  const p = new Program();
+  p.loadDebugInfo([path]);
+  return p;
+}
+
+/** What the tests ask a program: answers that differ between `types` and `datastructs`. */
+function answers(p: Program): Record<string, string> {
+  const ask = (f: () => unknown): string => {
+    try {
+      return String(f());
+    } catch (e) {
+      if (e instanceof LookupError) return "LookupError";
+      throw e;
+    }
+  };
+  return {
+    point: ask(() => p.type("struct point")),
+    task: ask(() => p.type("struct task")),
+    listHead: ask(() => p.type("struct list_head")),
+    main: ask(() => p.function("main").type_),
+  };
+}
+
+const fresh = new Map<string, Record<string, string>>();
+/** Answers with the cache disabled (the reference). */
+function freshAnswers(path: string): Record<string, string> {
+  let a = fresh.get(path);
+  if (a === undefined) {
+    a = withEnv({ WYVERN_NO_CACHE: "1" }, () => answers(load(path)));
+    fresh.set(path, a);
+  }
+  return a;
+}
+
+function cacheFiles(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+function buildIdOf(path: string): string {
+  const out = new Deno.Command("readelf", { args: ["-n", path], stdout: "piped" }).outputSync();
+  const m = /Build ID: ([0-9a-f]+)/.exec(new TextDecoder().decode(out.stdout));
+  assert.ok(m, `${path} has a build ID`);
+  return m[1]!;
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16));
+}
+
+/** Replaces every occurrence of `from` in `data` by `to` (same length); returns the count. */
+function replaceBytes(data: Uint8Array, from: Uint8Array, to: Uint8Array): number {
+  let n = 0;
+  outer: for (let i = 0; i + from.length <= data.length; i++) {
+    for (let k = 0; k < from.length; k++) if (data[i + k] !== from[k]) continue outer;
+    data.set(to, i);
+    n++;
+  }
+  return n;
+}
+
+Deno.test("index cache: the fixtures' answers differ (so a stale cache would show)", () => {
+  const a = freshAnswers(TYPES);
+  const b = freshAnswers(DATASTRUCTS);
+  assert.notEqual(a.point, "LookupError");
+  assert.equal(b.point, "LookupError");
+  assert.notEqual(b.task, "LookupError");
+  assert.notDeepEqual(a, b);
+});
+
+Deno.test("index cache: written on first load, used on the next, same answers", () => {
+  const tmp = Deno.makeTempDirSync();
+  try {
+    const dir = join(tmp, "cache");
+    const bin = join(tmp, "prog");
+    Deno.copyFileSync(TYPES, bin);
+    withEnv({ WYVERN_CACHE_DIR: dir }, () => {
+      assert.equal(indexCacheDir(), dir);
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      const files = cacheFiles(dir);
+      assert.deepEqual(files, [`dwarf-index-${buildIdOf(TYPES)}.bin`]);
+      const before = Deno.statSync(join(dir, files[0]!)).mtime!.getTime();
+      // The second load reads the entry (and does not rewrite it).
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      assert.equal(Deno.statSync(join(dir, files[0]!)).mtime!.getTime(), before);
+      assert.deepEqual(cacheFiles(dir), files);
+    });
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("index cache: another file at the same path gets fresh answers", () => {
+  const tmp = Deno.makeTempDirSync();
+  try {
+    const dir = join(tmp, "cache");
+    const bin = join(tmp, "vmlinux");
+    withEnv({ WYVERN_CACHE_DIR: dir }, () => {
+      // 1. Another build ID (and size).
+      Deno.copyFileSync(TYPES, bin);
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      Deno.removeSync(bin);
+      Deno.copyFileSync(DATASTRUCTS, bin);
+      assert.deepEqual(answers(load(bin)), freshAnswers(DATASTRUCTS));
+      assert.equal(cacheFiles(dir).length, 2);
+
+      // 2. The same build ID as the cached `types` entry, but another file:
+      // the size and mtime in the entry do not match, so it is not used.
+      const data = Deno.readFileSync(DATASTRUCTS);
+      const n = replaceBytes(data, hexBytes(buildIdOf(DATASTRUCTS)), hexBytes(buildIdOf(TYPES)));
+      assert.ok(n >= 1);
+      Deno.removeSync(bin);
+      Deno.writeFileSync(bin, data);
+      Deno.copyFileSync(TYPES, join(tmp, "types"));
+      assert.deepEqual(answers(load(join(tmp, "types"))), freshAnswers(TYPES));
+      assert.equal(buildIdOf(bin), buildIdOf(TYPES));
+      assert.deepEqual(answers(load(bin)), freshAnswers(DATASTRUCTS));
+
+      // 3. Same size and build ID, another mtime: rebuilt and re-keyed.
+      Deno.copyFileSync(TYPES, bin);
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      const later = new Date(Date.now() + 60_000);
+      Deno.utimeSync(bin, later, later);
+      const key = indexCacheKey(bin, buildIdOf(TYPES), []);
+      assert.ok(key);
+      const file = join(dir, `dwarf-index-${buildIdOf(TYPES)}.bin`);
+      const stale = Deno.readFileSync(file);
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      assert.notDeepEqual(Deno.readFileSync(file), stale, "entry rewritten for the new mtime");
+    });
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("index cache: a corrupt or truncated entry is ignored and rebuilt", () => {
+  const tmp = Deno.makeTempDirSync();
+  try {
+    const dir = join(tmp, "cache");
+    const bin = join(tmp, "prog");
+    Deno.copyFileSync(TYPES, bin);
+    withEnv({ WYVERN_CACHE_DIR: dir }, () => {
+      load(bin);
+      const file = join(dir, `dwarf-index-${buildIdOf(TYPES)}.bin`);
+      const good = Deno.readFileSync(file);
+      const damages: [string, Uint8Array][] = [
+        ["truncated", good.slice(0, good.length >> 1)],
+        ["header only", good.slice(0, 48)],
+        ["empty", new Uint8Array(0)],
+        ["garbage", Uint8Array.from(good, (_, i) => (i * 131) & 0xff)],
+      ];
+      // One flipped bit anywhere in the index part.
+      for (const at of [64, good.length >> 1, good.length - 5]) {
+        const d = good.slice();
+        d[at]! ^= 0x10;
+        damages.push([`bit flipped at ${at}`, d]);
+      }
+      for (const [what, bytes] of damages) {
+        Deno.writeFileSync(file, bytes);
+        assert.deepEqual(answers(load(bin)), freshAnswers(TYPES), what);
+        assert.deepEqual(Deno.readFileSync(file), good, `${what}: rebuilt`);
+      }
+      // A directory where the entry should be: tolerated.
+      Deno.removeSync(file);
+      Deno.mkdirSync(file);
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+    });
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("index cache: WYVERN_NO_CACHE=1 neither reads nor writes", () => {
+  const tmp = Deno.makeTempDirSync();
+  try {
+    const dir = join(tmp, "cache");
+    const bin = join(tmp, "prog");
+    Deno.copyFileSync(TYPES, bin);
+    withEnv({ WYVERN_CACHE_DIR: dir, WYVERN_NO_CACHE: "1" }, () => {
+      assert.equal(indexCacheDir(), null);
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      assert.deepEqual(cacheFiles(dir), []);
+    });
+    // An entry that would give wrong answers is not even read.
+    withEnv({ WYVERN_CACHE_DIR: dir }, () => load(bin));
+    const file = join(dir, `dwarf-index-${buildIdOf(TYPES)}.bin`);
+    Deno.writeFileSync(file, new Uint8Array(100));
+    withEnv({ WYVERN_CACHE_DIR: dir, WYVERN_NO_CACHE: "1" }, () => {
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      assert.deepEqual(Deno.readFileSync(file), new Uint8Array(100), "not rewritten either");
+    });
+    // "0" and "" mean enabled; XDG_CACHE_HOME is the fallback.
+    withEnv({ WYVERN_NO_CACHE: "0", XDG_CACHE_HOME: tmp }, () => {
+      assert.equal(indexCacheDir(), join(tmp, "wyvern"));
+    });
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("index cache: an unwritable cache directory is tolerated silently", () => {
+  const tmp = Deno.makeTempDirSync();
+  try {
+    const bin = join(tmp, "prog");
+    Deno.copyFileSync(TYPES, bin);
+    // A regular file where a directory is needed: mkdir and writes fail
+    // (also for root, unlike permission bits).
+    const blocker = join(tmp, "not-a-dir");
+    Deno.writeTextFileSync(blocker, "x");
+    for (const dir of [join(blocker, "cache"), blocker, "/proc/wyvern-cache"]) {
+      withEnv({ WYVERN_CACHE_DIR: dir }, () => {
+        assert.deepEqual(answers(load(bin)), freshAnswers(TYPES), dir);
+      });
+    }
+    assert.equal(Deno.readTextFileSync(blocker), "x");
+    // A read-only directory (when permissions are enforced for this user).
+    const ro = join(tmp, "ro");
+    Deno.mkdirSync(ro);
+    Deno.chmodSync(ro, 0o555);
+    withEnv({ WYVERN_CACHE_DIR: ro }, () => {
+      assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+    });
+    Deno.chmodSync(ro, 0o755);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("index cache: file images are checked against their key", () => {
+  const key: IndexCacheKey = {
+    buildId: "0123456789abcdef",
+    size: 5_000_000_123,
+    mtimeMs: 1_764_000_000_123,
+    variant: [1, 2, 0xdeadbeef],
+  };
+  const parts = [
+    Uint8Array.of(1, 2, 3),
+    new Uint8Array(0),
+    Uint8Array.from({ length: 77 }, (_, i) => i),
+  ];
+  const file = encodeCacheFile(key, parts);
+  const back = decodeCacheFile(file, key);
+  assert.ok(back);
+  assert.deepEqual(back.map((p) => [...p]), parts.map((p) => [...p]));
+  for (const p of back) assert.equal(p.byteOffset % 8, 0);
+  const other = (k: Partial<IndexCacheKey>) => decodeCacheFile(file, { ...key, ...k });
+  assert.equal(other({ buildId: "0123456789abcdee" }), null);
+  assert.equal(other({ size: key.size + 1 }), null);
+  assert.equal(other({ mtimeMs: key.mtimeMs + 1 }), null);
+  assert.equal(other({ variant: [1, 2, 0xdeadbeee] }), null);
+  assert.equal(other({ variant: [1, 2] }), null);
+  for (let i = 0; i < file.length; i++) {
+    const d = file.slice();
+    d[i]! ^= 1;
+    assert.equal(decodeCacheFile(d, key), null, `byte ${i}`);
+  }
+  for (let n = 0; n < file.length; n += 7) {
+    assert.equal(decodeCacheFile(file.slice(0, n), key), null, `${n} bytes`);
+  }
+  const longer = new Uint8Array(file.length + 8);
+  longer.set(file);
+  assert.equal(decodeCacheFile(longer, key), null);
+});
+
+Deno.test("index cache: unit tables round-trip and damaged ones are refused", () => {
+  const data = Deno.readFileSync(TYPES);
+  // .debug_info of the fixture, located with readelf.
+  const out = new Deno.Command("readelf", { args: ["-SW", TYPES], stdout: "piped" }).outputSync();
+  const line = new TextDecoder().decode(out.stdout).split("\n").find((l) =>
+    l.includes(" .debug_info ")
+  )!;
+  const f = line.slice(line.indexOf(".debug_info")).trim().split(/\s+/);
+  const off = parseInt(f[3]!, 16);
+  const size = parseInt(f[4]!, 16);
+  const info = data.subarray(off, off + size);
+  const units = parseUnitHeaders(info, "info", true);
+  assert.ok(units.length >= 1);
+  const sizes = { info: info.length, types: 0, abbrev: 1 << 20 };
+  const bytes = serializeUnits(units);
+  assert.deepEqual(deserializeUnits(bytes, sizes), units);
+  assert.throws(() => deserializeUnits(bytes.subarray(0, bytes.length - 4), sizes), DecodeError);
+  assert.throws(() => deserializeUnits(bytes, { ...sizes, info: info.length - 1 }), DecodeError);
+  assert.throws(() => deserializeUnits(bytes, { ...sizes, abbrev: 0 }), DecodeError);
+  const bad = bytes.slice();
+  new DataView(bad.buffer).setUint32(16, 9, true); // version 9
+  assert.throws(() => deserializeUnits(bad, sizes), DecodeError);
+});
