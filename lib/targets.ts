@@ -11,20 +11,20 @@ import { ElfFile } from "./elf/elf_file.ts";
 import { ET } from "./elf/constants.ts";
 import { TargetError } from "./errors.ts";
 import { resolveDumpFormat } from "./linux/dump/detect.ts";
-import { Program } from "./program/program.ts";
+import { type KernelTargetOptions, Program } from "./program/program.ts";
 import { openUserspaceCore } from "./targets/userspace_core.ts";
 import { openLiveProcess } from "./targets/live_process.ts";
 import { openKernelDump, openLiveKernel } from "./linux/kernel.ts";
 import "./program/dwarf_source.ts";
 
-Program.targetOpeners.coreDump = (prog: Program, path: string) => {
+Program.targetOpeners.coreDump = (prog: Program, path: string, options: KernelTargetOptions) => {
   const file = FileReader.open(path);
   try {
     if (file.size === 0) throw new TargetError(path, "file is empty");
     const { format, reader } = resolveDumpFormat(file);
     switch (format) {
       case "kdump":
-        openKernelDump(prog, reader, "kdump");
+        openKernelDump(prog, reader, "kdump", undefined, options.vmcoreinfo);
         return;
       case "elf": {
         const elf = ElfFile.fromReader(reader);
@@ -36,8 +36,10 @@ Program.targetOpeners.coreDump = (prog: Program, path: string) => {
             } (give it with -s to load its debug info)`,
           );
         }
-        if (elf.notes().some((n) => n.name === "VMCOREINFO")) {
-          openKernelDump(prog, reader, "elf", elf);
+        if (
+          options.vmcoreinfo !== undefined || elf.notes().some((n) => n.name === "VMCOREINFO")
+        ) {
+          openKernelDump(prog, reader, "elf", elf, options.vmcoreinfo);
         } else {
           openUserspaceCore(prog, reader, elf);
         }
@@ -55,6 +57,7 @@ Program.targetOpeners.coreDump = (prog: Program, path: string) => {
   }
 };
 
-Program.targetOpeners.kernel = (prog: Program) => openLiveKernel(prog);
+Program.targetOpeners.kernel = (prog: Program, options: KernelTargetOptions) =>
+  openLiveKernel(prog, "/proc/kcore", options.vmcoreinfo);
 Program.targetOpeners.pid = (prog: Program, pid: number) => openLiveProcess(prog, pid);
 import "./program/location.ts";

@@ -16,6 +16,7 @@
 import { FileReader, type RandomAccessReader } from "../binary/file_reader.ts";
 import { ElfFile } from "../elf/elf_file.ts";
 import { NT, PT } from "../elf/constants.ts";
+import { parseNotes } from "../elf/notes.ts";
 import { parsePrstatus, type Prstatus } from "../elf/core_notes.ts";
 import { FaultError, TargetError } from "../errors.ts";
 import { FileSource, type MemorySource, ZeroSource } from "../memory/memory_reader.ts";
@@ -166,14 +167,17 @@ export function openKernelDump(
   reader: RandomAccessReader,
   format: "kdump" | "elf",
   elf?: ElfFile,
+  givenVmcoreinfo?: string,
 ): void {
   prog.setPlatform(X86_64);
   if (format === "kdump") {
     const dump = DiskDump.open(reader);
-    if (dump.vmcoreinfo === null) {
+    const vmcoreinfo = givenVmcoreinfo ?? dump.vmcoreinfo;
+    if (vmcoreinfo === null) {
       throw new TargetError(
         reader.path,
-        "kdump file has no VMCOREINFO: cannot tell the kernel release, page tables or KASLR offset",
+        "kdump file has no VMCOREINFO: cannot tell the kernel release, page tables or " +
+          "KASLR offset (give it with the vmcoreinfo option)",
       );
     }
     dump.addToMemory(prog.memory);
@@ -183,7 +187,7 @@ export function openKernelDump(
         prstatus.push(parsePrstatus(n.desc, X86_64));
       }
     }
-    const vi = new VmcoreInfo(dump.vmcoreinfo, reader.path);
+    const vi = new VmcoreInfo(vmcoreinfo, reader.path);
     const info: KernelInfo = {
       vmcoreinfo: vi,
       format: "kdump",
@@ -199,7 +203,9 @@ export function openKernelDump(
   }
   const e = elf ?? ElfFile.fromReader(reader);
   prog.setPlatform(e.platform);
-  const { vmcoreinfo, prstatus } = readNotesVmcoreinfo(e);
+  const notes = readNotesVmcoreinfo(e);
+  const vmcoreinfo = givenVmcoreinfo ?? notes.vmcoreinfo;
+  const prstatus = notes.prstatus;
   if (vmcoreinfo === null) {
     throw new TargetError(reader.path, "ELF vmcore has no VMCOREINFO note");
   }
@@ -265,7 +271,12 @@ function addElfSegments(
  * Opens the running kernel through /proc/kcore (`path` is for tests: any
  * file laid out like /proc/kcore, read without caching as live memory).
  */
-export function openLiveKernel(prog: Program, path = "/proc/kcore"): void {
+export function openLiveKernel(
+  prog: Program,
+  path = "/proc/kcore",
+  givenVmcoreinfo?: string,
+  sysVmcoreinfo = "/sys/kernel/vmcoreinfo",
+): void {
   let reader: FileReader;
   try {
     reader = FileReader.open(path, 0);
@@ -286,18 +297,10 @@ export function openLiveKernel(prog: Program, path = "/proc/kcore"): void {
   }
   reader.close();
   prog.setPlatform(elf.platform);
-  const { vmcoreinfo } = readNotesVmcoreinfo(elf);
-  if (vmcoreinfo === null) {
-    // Linux < 4.19 has no VMCOREINFO note in /proc/kcore (/sys/kernel/vmcoreinfo
-    // only gives the note's physical address, which needs the note to translate).
-    throw new TargetError(
-      path,
-      "no VMCOREINFO note (Linux before 4.19 does not put one in /proc/kcore); " +
-        "use a vmcore with -c",
-    );
-  }
-  const vi = new VmcoreInfo(vmcoreinfo, path);
   addElfSegments(prog, elf, elf.reader, true);
+  const vmcoreinfo = givenVmcoreinfo ?? readNotesVmcoreinfo(elf).vmcoreinfo ??
+    vmcoreinfoFromSys(prog, path, sysVmcoreinfo);
+  const vi = new VmcoreInfo(vmcoreinfo, path);
   const info: KernelInfo = {
     vmcoreinfo: vi,
     format: "kcore",
@@ -309,6 +312,48 @@ export function openLiveKernel(prog: Program, path = "/proc/kcore"): void {
   };
   prog.targetDescription = `running kernel (${vi.osrelease})`;
   finishKernel(prog, info);
+}
+
+/**
+ * VMCOREINFO of a running kernel whose /proc/kcore has no note (Linux
+ * 4.11–4.18): /sys/kernel/vmcoreinfo gives the note's physical address and
+ * size (`"%lx %x"`), and /proc/kcore's segments carry physical addresses
+ * since Linux 4.11.
+ */
+function vmcoreinfoFromSys(prog: Program, kcore: string, sysPath: string): string {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(sysPath);
+  } catch (e) {
+    throw new TargetError(
+      kcore,
+      `no VMCOREINFO note, and ${sysPath} is not readable (${
+        e instanceof Error ? e.message : e
+      }); give VMCOREINFO with the vmcoreinfo option or use a vmcore`,
+    );
+  }
+  const m = /^\s*([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s*$/.exec(text);
+  if (m === null) throw new TargetError(sysPath, `unexpected contents '${text.trim()}'`);
+  const address = BigInt(`0x${m[1]}`);
+  const size = parseInt(m[2]!, 16);
+  if (size < 12 || size > 1 << 20) throw new TargetError(sysPath, `absurd note size ${size}`);
+  let data: Uint8Array;
+  try {
+    data = prog.read(address, size, true);
+  } catch (e) {
+    throw new TargetError(
+      kcore,
+      `cannot read the VMCOREINFO note at physical ${hex(address)} named by ${sysPath} (${
+        e instanceof Error ? e.message : e
+      }); Linux before 4.11 gives /proc/kcore no physical addresses`,
+    );
+  }
+  const note = parseNotes(data, { littleEndian: prog.platform.littleEndian, what: sysPath })
+    .find((n) => n.name === "VMCOREINFO");
+  if (note === undefined) {
+    throw new TargetError(sysPath, `no VMCOREINFO note at physical ${hex(address)}`);
+  }
+  return new TextDecoder().decode(note.desc);
 }
 
 /**

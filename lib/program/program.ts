@@ -68,6 +68,15 @@ export type SymbolFinder = (
 /** A stack-trace provider installed by the target (userspace or kernel). */
 export type StackTraceProvider = (prog: Program, thread: Thread) => StackTrace;
 
+/** Options for opening a kernel target. */
+export interface KernelTargetOptions {
+  /**
+   * The VMCOREINFO text (`OSRELEASE=…\nPAGESIZE=…\n…`, as the kernel's
+   * VMCOREINFO note holds it), for dumps without one or to override it.
+   */
+  vmcoreinfo?: string;
+}
+
 /** drgn's `ProgramFlags`. */
 export interface ProgramFlags {
   /** The program is a Linux kernel (vmcore or live). */
@@ -580,8 +589,8 @@ export class Program implements ObjectProgram {
 
   /** Target openers by kind, installed by the target modules. */
   static readonly targetOpeners: {
-    coreDump?: (prog: Program, path: string) => void;
-    kernel?: (prog: Program) => void;
+    coreDump?: (prog: Program, path: string, options: KernelTargetOptions) => void;
+    kernel?: (prog: Program, options: KernelTargetOptions) => void;
     pid?: (prog: Program, pid: number) => void;
   } = {};
 
@@ -591,20 +600,29 @@ export class Program implements ObjectProgram {
     }
   }
 
-  /** Opens a core dump: a userspace core or any kernel vmcore format. */
-  setCoreDump(path: string): void {
+  /**
+   * Opens a core dump: a userspace core or any kernel vmcore format. With
+   * `options.vmcoreinfo`, an ELF dump without a VMCOREINFO note (QEMU's
+   * `dump-guest-memory` without `-device vmcoreinfo`) opens as a kernel
+   * dump, and the given text replaces the dump's own.
+   */
+  setCoreDump(path: string, options: KernelTargetOptions = {}): void {
     this.#checkNoTarget();
     const open = Program.targetOpeners.coreDump;
     if (!open) throw new Error("core dump support not loaded (import mod.ts)");
-    open(this, path);
+    open(this, path, options);
   }
 
-  /** Opens the running kernel (/proc/kcore). */
-  setKernel(): void {
+  /**
+   * Opens the running kernel (/proc/kcore). VMCOREINFO comes from
+   * `options.vmcoreinfo`, else /proc/kcore's note (Linux 4.19+), else
+   * /sys/kernel/vmcoreinfo (where the kernel keeps it in physical memory).
+   */
+  setKernel(options: KernelTargetOptions = {}): void {
     this.#checkNoTarget();
     const open = Program.targetOpeners.kernel;
     if (!open) throw new Error("kernel support not loaded (import mod.ts)");
-    open(this);
+    open(this, options);
   }
 
   /** Attaches to a running process by PID (read-only, through /proc/PID/mem). */

@@ -17,6 +17,8 @@ export interface RuntimeArgs {
     | { kind: "none" };
   /** Extra debug info files (`-s`). */
   symbols: string[];
+  /** `--vmcoreinfo FILE`: VMCOREINFO text for a kernel dump without one. */
+  vmcoreinfoFile: string | null;
   /** Load the target's default debug info (off with `--no-default-symbols`). */
   defaultSymbols: boolean;
   /** Quiet: no progress or warnings on stderr. */
@@ -49,6 +51,8 @@ Programmable debugger for the Linux kernel and userspace programs.
   -p, --pid PID           debug a running process (read-only)
   -s, --symbols FILE      load debug info from FILE (may be repeated)
       --no-default-symbols  do not load the target's default debug info
+      --vmcoreinfo FILE   VMCOREINFO text for a kernel dump that has none (QEMU without
+                          -device vmcoreinfo) or for a running kernel
   -q, --quiet             no progress or warnings
   -e CODE                 evaluate CODE (JavaScript) with prog in scope, print the result
   -h, --help              this help
@@ -65,6 +69,7 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
   const r: RuntimeArgs = {
     target: { kind: "none" },
     symbols: [],
+    vmcoreinfoFile: null,
     defaultSymbols: true,
     quiet: false,
     script: null,
@@ -129,6 +134,9 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
       case "-s":
       case "--symbols":
         r.symbols.push(arg(flag));
+        break;
+      case "--vmcoreinfo":
+        r.vmcoreinfoFile = arg(flag);
         break;
       case "--no-default-symbols":
         r.defaultSymbols = false;

@@ -7,12 +7,27 @@
  */
 
 import { Program } from "../program/program.ts";
+import { TargetError } from "../errors.ts";
 import type { RuntimeArgs } from "./args.ts";
 
 /** Options for {@link openProgram}. */
 export interface OpenOptions {
   /** Where warnings and progress go (default: stderr). */
   log?: (line: string) => void;
+}
+
+/** Reads a `--vmcoreinfo` file (text as in the VMCOREINFO note). */
+function readVmcoreinfoFile(path: string): string {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new TargetError(path, `cannot read VMCOREINFO: ${e instanceof Error ? e.message : e}`);
+  }
+  if (!/^OSRELEASE=/m.test(text)) {
+    throw new TargetError(path, "not VMCOREINFO text (no OSRELEASE= line)");
+  }
+  return text;
 }
 
 /** Whether stderr is a terminal (progress is shown only there). */
@@ -29,21 +44,24 @@ export function openProgram(args: RuntimeArgs, opts: OpenOptions = {}): Program 
   const log = opts.log ?? ((l: string) => console.error(l));
   const prog = new Program();
   const t = args.target;
+  const kernelOptions = args.vmcoreinfoFile === null ? {} : {
+    vmcoreinfo: readVmcoreinfoFile(args.vmcoreinfoFile),
+  };
   switch (t.kind) {
     case "core":
-      prog.setCoreDump(t.path);
+      prog.setCoreDump(t.path, kernelOptions);
       break;
     case "pid":
       prog.setPid(t.pid);
       break;
     case "kernel":
-      prog.setKernel();
+      prog.setKernel(kernelOptions);
       break;
     case "none":
       // drgn's default is the running kernel. With -s files and no readable
       // /proc/kcore, go on with debug info only (types, symbols, constants).
       try {
-        prog.setKernel();
+        prog.setKernel(kernelOptions);
       } catch (e) {
         // With files given and no running kernel to read, work on the files alone.
         if (args.symbols.length === 0) throw e;

@@ -12,6 +12,9 @@ import { join } from "node:path";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
 import { openLiveKernel } from "../../../lib/linux/kernel.ts";
+import { ElfFile } from "../../../lib/elf/elf_file.ts";
+import { FileReader } from "../../../lib/binary/file_reader.ts";
+import { virtToPhys } from "../../../helpers/linux/mm.ts";
 import { FaultError, TargetError } from "../../../lib/errors.ts";
 import { containerOf, offsetof } from "../../../lib/object/operators.ts";
 import type { TypedObject } from "../../../lib/object/typed_object.ts";
@@ -279,4 +282,96 @@ Deno.test("kernel: a /proc/kcore-style file opens as the live kernel (uncached r
     () => openLiveKernel(new Program(), "/nonexistent/kcore"),
     (e) => e instanceof TargetError && /nonexistent\/kcore/.test(e.message),
   );
+});
+
+/** A copy of the ELF vmcore whose VMCOREINFO note is renamed (as if it had none). */
+async function elfWithoutVmcoreinfo(): Promise<{ path: string; vmcoreinfo: string }> {
+  const src = await kernelDumpPath("mdf-E-d31.elf");
+  const elf = ElfFile.fromReader(FileReader.open(src));
+  const note = elf.notes().find((n) => n.name === "VMCOREINFO")!;
+  const vmcoreinfo = new TextDecoder().decode(note.desc);
+  elf.reader.close();
+  const path = Deno.makeTempFileSync({ suffix: ".elf" });
+  Deno.copyFileSync(src, path);
+  Deno.chmodSync(path, 0o644);
+  const f = Deno.openSync(path, { write: true });
+  f.seekSync(note.offset + 12, Deno.SeekMode.Start); // the name, after namesz/descsz/type
+  f.writeSync(new TextEncoder().encode("X"));
+  f.close();
+  return { path, vmcoreinfo };
+}
+
+Deno.test("kernel: VMCOREINFO given by the user opens a dump that has none", async () => {
+  const { path, vmcoreinfo } = await elfWithoutVmcoreinfo();
+  try {
+    const p = new Program();
+    p.setCoreDump(path, { vmcoreinfo });
+    p.loadDebugInfo(await debugFiles());
+    checkKernel(p, kernelReference("mdf-c-d31.kdump"), "given VMCOREINFO");
+  } finally {
+    Deno.removeSync(path);
+  }
+});
+
+Deno.test("kernel: a live kernel without the kcore note finds VMCOREINFO via /sys/kernel/vmcoreinfo", async () => {
+  // What /sys/kernel/vmcoreinfo says (kernel/ksysfs.c): the physical address
+  // of the buffer vmcoreinfo_note points to, and VMCOREINFO_NOTE_SIZE (two
+  // note headers, the name "VMCOREINFO" padded to 12 and a page of text).
+  const ref = open(await kernelDumpPath("mdf-E-d31.elf"), [await vmlinux()]);
+  const phys = virtToPhys(ref, ref.object("vmcoreinfo_note")).value_() as bigint;
+  const size = (2 * 12 + 4096 + 12).toString(16);
+  const sys = Deno.makeTempFileSync();
+  Deno.writeTextFileSync(sys, `${phys.toString(16)} ${size}\n`);
+  const { path } = await elfWithoutVmcoreinfo();
+  try {
+    const p = new Program();
+    openLiveKernel(p, path, undefined, sys);
+    p.loadDebugInfo(await debugFiles());
+    checkKernel(p, kernelReference("mdf-c-d31.kdump"), "VMCOREINFO via /sys");
+    // A wrong address is a TargetError naming the sysfs file's note, not a wrong answer.
+    Deno.writeTextFileSync(sys, `1000 ${size}\n`);
+    assert.throws(() => openLiveKernel(new Program(), path, undefined, sys), TargetError);
+    Deno.writeTextFileSync(sys, "garbage\n");
+    assert.throws(
+      () => openLiveKernel(new Program(), path, undefined, sys),
+      (e) => e instanceof TargetError && /unexpected contents/.test(e.message),
+    );
+    assert.throws(
+      () => openLiveKernel(new Program(), path, undefined, "/nonexistent/vmcoreinfo"),
+      (e) => e instanceof TargetError && /not readable/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(path);
+    Deno.removeSync(sys);
+  }
+});
+
+Deno.test("cli: --vmcoreinfo FILE opens a dump without VMCOREINFO; a bad file is one line", async () => {
+  const { path, vmcoreinfo } = await elfWithoutVmcoreinfo();
+  const info = Deno.makeTempFileSync();
+  Deno.writeTextFileSync(info, vmcoreinfo);
+  const mod = new URL("../../../mod.ts", import.meta.url).pathname;
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", mod, "-q", "--no-default-symbols", ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  };
+  try {
+    const ok = await run("-c", path, "--vmcoreinfo", info, "-e", 'prog.object("UTS_RELEASE")');
+    assert.equal(ok.code, 0, ok.stderr);
+    const release = kernelReference("mdf-c-d31.kdump").uts_release as string;
+    assert.equal(ok.stdout.trim(), `(char [${release.length + 1}])"${release}"`);
+    const bad = await run("-c", path, "--vmcoreinfo", mod, "-e", "1");
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^wyvern: TargetError: .*not VMCOREINFO text/);
+    assert.equal(bad.stderr.trim().split("\n").length, 1);
+  } finally {
+    Deno.removeSync(path);
+    Deno.removeSync(info);
+  }
 });
