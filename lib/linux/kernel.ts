@@ -341,12 +341,19 @@ function vmcoreinfoFromSys(prog: Program, kcore: string, sysPath: string): strin
   try {
     data = prog.read(address, size, true);
   } catch (e) {
-    throw new TargetError(
-      kcore,
-      `cannot read the VMCOREINFO note at physical ${hex(address)} named by ${sysPath} (${
-        e instanceof Error ? e.message : e
-      }); Linux before 4.11 gives /proc/kcore no physical addresses`,
-    );
+    if (!(e instanceof FaultError)) throw e;
+    // Linux before 4.11 leaves /proc/kcore's p_paddr 0: find the direct
+    // map's base by where the note is, then derive physical addresses.
+    const found = findNoteThroughDirectMap(prog, address, size);
+    if (found === null) {
+      throw new TargetError(
+        kcore,
+        `cannot read the VMCOREINFO note at physical ${hex(address)} named by ${sysPath}: ` +
+          "no segment has that physical address, and no direct-map base finds it",
+      );
+    }
+    addDirectMapPhysical(prog, found.pageOffset);
+    data = found.data;
   }
   const note = parseNotes(data, { littleEndian: prog.platform.littleEndian, what: sysPath })
     .find((n) => n.name === "VMCOREINFO");
@@ -354,6 +361,60 @@ function vmcoreinfoFromSys(prog: Program, kcore: string, sysPath: string): strin
     throw new TargetError(sysPath, `no VMCOREINFO note at physical ${hex(address)}`);
   }
   return new TextDecoder().decode(note.desc);
+}
+
+/** Whether `data` holds an ELF note named VMCOREINFO. */
+function isVmcoreinfoNote(data: Uint8Array, littleEndian: boolean): boolean {
+  try {
+    return parseNotes(data, { littleEndian }).some((n) => n.name === "VMCOREINFO");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Looks for the VMCOREINFO note at physical `address` through the kernel's
+ * direct map, trying the fixed bases (4- and 5-level paging) and every
+ * 1 GiB-aligned base below a kernel-half segment (KASLR randomizes
+ * page_offset_base in 1 GiB steps). A base counts only if the note is there.
+ */
+function findNoteThroughDirectMap(
+  prog: Program,
+  address: bigint,
+  size: number,
+): { pageOffset: bigint; data: Uint8Array } | null {
+  const GiB = 1n << 30n;
+  const candidates = new Set<bigint>([0xffff880000000000n, 0xff11000000000000n]);
+  for (const seg of prog.memory.virtual.segments) {
+    if (seg.start >= 0xff00000000000000n) candidates.add(seg.start - (seg.start % GiB));
+  }
+  for (const base of candidates) {
+    let data: Uint8Array;
+    try {
+      data = prog.read(base + address, size);
+    } catch {
+      continue;
+    }
+    if (isVmcoreinfoNote(data, prog.platform.littleEndian)) return { pageOffset: base, data };
+  }
+  return null;
+}
+
+/** Maps physical memory through the direct map at `pageOffset` (its 64 TiB, or 32 PiB with LA57). */
+function addDirectMapPhysical(prog: Program, pageOffset: bigint): void {
+  const span = pageOffset < 0xffff800000000000n ? 1n << 55n : 1n << 46n;
+  const phys = [];
+  for (const seg of prog.memory.virtual.segments) {
+    if (seg.start >= pageOffset && seg.end <= pageOffset + span) {
+      phys.push({
+        start: seg.start - pageOffset,
+        end: seg.end - pageOffset,
+        source: seg.source,
+        origin: seg.origin - pageOffset,
+      });
+    }
+  }
+  prog.memory.physical.addMany(phys);
 }
 
 /**

@@ -13,6 +13,7 @@ import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
 import { openLiveKernel } from "../../../lib/linux/kernel.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
+import { PT } from "../../../lib/elf/constants.ts";
 import { FileReader } from "../../../lib/binary/file_reader.ts";
 import { virtToPhys } from "../../../helpers/linux/mm.ts";
 import { FaultError, TargetError } from "../../../lib/errors.ts";
@@ -373,5 +374,41 @@ Deno.test("cli: --vmcoreinfo FILE opens a dump without VMCOREINFO; a bad file is
   } finally {
     Deno.removeSync(path);
     Deno.removeSync(info);
+  }
+});
+
+Deno.test("kernel: a pre-4.11 /proc/kcore (p_paddr 0) gets physical addresses from the direct map", async () => {
+  const ref = open(await kernelDumpPath("mdf-E-d31.elf"), [await vmlinux()]);
+  const phys = virtToPhys(ref, ref.object("vmcoreinfo_note")).value_() as bigint;
+  const sys = Deno.makeTempFileSync();
+  Deno.writeTextFileSync(sys, `${phys.toString(16)} 1024\n`);
+  const { path } = await elfWithoutVmcoreinfo();
+  try {
+    // Make it look like Linux < 4.11's /proc/kcore: RAM at its direct-map
+    // address (the KASLR-randomized page_offset_base) and p_paddr 0.
+    const pageOffset = ref.object("page_offset_base").value_() as bigint;
+    const elf = ElfFile.fromReader(FileReader.open(path));
+    const phoff = elf.phoff;
+    const phentsize = 56; // Elf64_Phdr
+    const segments = elf.segments;
+    elf.reader.close();
+    const f = Deno.openSync(path, { read: true, write: true });
+    segments.forEach((seg, i) => {
+      const addrs = new DataView(new ArrayBuffer(16));
+      if (seg.type === PT.LOAD) addrs.setBigUint64(0, pageOffset + seg.paddr, true); // p_vaddr
+      else addrs.setBigUint64(0, seg.vaddr, true);
+      f.seekSync(phoff + i * phentsize + 16, Deno.SeekMode.Start);
+      f.writeSync(new Uint8Array(addrs.buffer)); // p_vaddr, then p_paddr = 0
+    });
+    f.close();
+    const p = new Program();
+    openLiveKernel(p, path, undefined, sys);
+    p.loadDebugInfo(await debugFiles());
+    checkKernel(p, kernelReference("mdf-c-d31.kdump"), "kcore without p_paddr");
+    // Physical reads agree with the original dump's.
+    assert.deepEqual(p.read(phys, 64, true), ref.read(phys, 64, true));
+  } finally {
+    Deno.removeSync(path);
+    Deno.removeSync(sys);
   }
 });
