@@ -11,7 +11,7 @@
  */
 
 import { FaultError } from "../errors.ts";
-import type { RandomAccessReader } from "../binary/file_reader.ts";
+import { BytesReader, FileReader, type RandomAccessReader } from "../binary/file_reader.ts";
 
 /**
  * Where a segment's bytes come from. `offset` is relative to the start of
@@ -31,7 +31,23 @@ export interface MemorySource {
     address: bigint,
     physical: boolean,
   ): void;
+  /**
+   * Optional: the bytes around `offset` (including it) as a view that
+   * stays valid, because the source's bytes never change (a core file, bytes
+   * in memory), or null. {@link MemoryReader.readIntoOffset} keeps the
+   * last view and serves the reads that fall inside it without calls.
+   */
+  viewAt?(offset: number): SourceView | null;
 }
+
+/** A view of a source's bytes: `bytes[k]` is the byte at offset `start + k`. */
+export interface SourceView {
+  readonly bytes: Uint8Array;
+  readonly start: number;
+}
+
+/** Size (and alignment in the file) of the views of {@link FileSource}. */
+const VIEW_SIZE = 4096;
 
 /** A user callback, as drgn's `read_fn(address, count, offset, physical)`. */
 export type ReadFn = (
@@ -83,12 +99,20 @@ export class BytesSource implements MemorySource {
     }
     dest.set(this.data.subarray(o, o + length), destOffset);
   }
+  viewAt(offset: number): SourceView | null {
+    return offset >= 0 && offset < this.data.length ? { bytes: this.data, start: 0 } : null;
+  }
 }
+
+const ZEROS = new Uint8Array(VIEW_SIZE);
 
 /** A source that reads as zeros (vmcore tails past `p_filesz`). */
 export class ZeroSource implements MemorySource {
   readInto(_o: bigint, dest: Uint8Array, destOffset: number, length: number): void {
     dest.fill(0, destOffset, destOffset + length);
+  }
+  viewAt(offset: number): SourceView | null {
+    return { bytes: ZEROS, start: offset - (offset % VIEW_SIZE) };
   }
 }
 
@@ -138,6 +162,22 @@ export class FileSource implements MemorySource {
     const r = this.reader;
     if (r.readInto !== undefined) r.readInto(this.fileOffset + o, dest, destOffset, length);
     else dest.set(r.readAt(this.fileOffset + o, length), destOffset);
+  }
+  /**
+   * Views of the 4 KiB-aligned file chunk holding `offset`, for files read
+   * through a cache or held in memory (whose bytes do not change; a live
+   * kernel's /proc/kcore reader gets none).
+   */
+  viewAt(offset: number): SourceView | null {
+    const r = this.reader;
+    if (!(r instanceof FileReader || r instanceof BytesReader)) return null;
+    if (offset < 0 || offset >= this.size) return null;
+    const base = this.fileOffset;
+    const at = base + offset;
+    const lo = Math.max(at - (at % VIEW_SIZE), base);
+    const hi = Math.min(at - (at % VIEW_SIZE) + VIEW_SIZE, base + this.size, r.size);
+    if (hi <= at) return null;
+    return { bytes: r.readAt(lo, hi - lo), start: lo - base };
   }
 }
 
@@ -418,6 +458,75 @@ export class MemoryReader {
       done += n;
       a = (a + BigInt(n)) & MASK64;
     }
+  }
+
+  // The view of the last readIntoOffset() that went the slow way: bytes
+  // of virtual memory from #viewAddress on, valid while the virtual map's
+  // generation is #viewGen.
+  #view: Uint8Array = new Uint8Array(0);
+  #viewAddress = 0n;
+  #viewGen = -1;
+  // The last base address seen and its distance from #viewAddress.
+  #viewBase = -1n;
+  #viewBaseRel = 0;
+
+  /**
+   * Copies `length` virtual bytes at `base + offset` (wrapping at 64 bits)
+   * into `dest[destOffset…]`, as {@link readInto}. `offset` is a safe
+   * integer of magnitude at most 2^50. Reads inside the view of the last
+   * slow read take numbers only (no bigint arithmetic, no calls): objects
+   * keep their address as a shared bigint base and a numeric offset.
+   */
+  readIntoOffset(
+    base: bigint,
+    offset: number,
+    dest: Uint8Array,
+    destOffset: number,
+    length: number,
+  ): void {
+    if (this.virtual.generation === this.#viewGen) {
+      let rel: number;
+      if (base === this.#viewBase) rel = this.#viewBaseRel + offset;
+      else {
+        // Exact while |base - #viewAddress| ≤ 2^53; beyond that it cannot
+        // land in the view (|offset| ≤ 2^50) anyway.
+        const br = Number(base - this.#viewAddress);
+        this.#viewBase = base;
+        this.#viewBaseRel = br;
+        rel = br + offset;
+      }
+      const v = this.#view;
+      if (rel >= 0 && rel + length <= v.length) {
+        for (let i = 0; i < length; i++) dest[destOffset + i] = v[rel + i]!;
+        return;
+      }
+    }
+    this.#readIntoOffsetSlow(base, offset, dest, destOffset, length);
+  }
+
+  #readIntoOffsetSlow(
+    base: bigint,
+    offset: number,
+    dest: Uint8Array,
+    destOffset: number,
+    length: number,
+  ): void {
+    const a = BigInt.asUintN(64, base + BigInt(offset));
+    this.readInto(a, dest, destOffset, length);
+    // Keep a view around `a` for the next reads.
+    const seg = this.virtual.find(a);
+    if (seg === undefined || seg.source.viewAt === undefined) return;
+    const rel = Number(a - seg.origin);
+    const view = seg.source.viewAt(rel);
+    if (view === null) return;
+    // Clip the view to the segment (other segments may cover the rest).
+    const lo = Math.max(view.start, Number(seg.start - seg.origin));
+    const hi = Math.min(view.start + view.bytes.length, Number(seg.end - seg.origin));
+    if (!(lo <= rel && rel < hi) || hi - lo > 2 ** 50) return;
+    this.#view = view.bytes.subarray(lo - view.start, hi - view.start);
+    this.#viewAddress = seg.origin + BigInt(lo);
+    this.#viewGen = this.virtual.generation;
+    this.#viewBase = -1n;
   }
 
   /** Returns `length` bytes at `address` (a fresh array). */

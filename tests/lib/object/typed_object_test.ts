@@ -77,6 +77,50 @@ Deno.test("TypedObject: subscripts on arrays and pointers, negative indices", ()
   assert.deepEqual([...n.name].map((c: TypedObject) => c.value_()).slice(0, 3), [102, 105, 114]);
 });
 
+Deno.test("TypedObject: elements and members of elements have the addresses and values of objects made there", () => {
+  const { prog, node, nodePtr } = setup();
+  const arr: Any = newReference(prog, makeType.array(node, 2), 0x1000n);
+  for (let i = 0; i < 2; i++) {
+    const at: Any = newReference(prog, node, 0x1000n + BigInt(i * 32));
+    for (const e of [arr[i], arr.subscript_(i), arr.subscript_(BigInt(i))]) {
+      assert.equal(e.address_, at.address_);
+      assert.equal(e.value.address_, at.value.address_);
+      assert.equal(e.value.value_(), at.value.value_());
+      assert.equal(e.next.value_(), at.next.value_());
+      assert.equal(e.b.value_(), at.b.value_());
+      assert.equal(e.name[7].address_, 0x1000n + BigInt(i * 32 + 24 + 7));
+      assert.deepEqual(e.toBytes_(), at.toBytes_());
+      assert.deepEqual(e.value_(), at.value_());
+    }
+  }
+  assert.equal(arr[1].value.value_(), 77n);
+  // An element's address is computed once asked, and stays the same.
+  const e: Any = arr[1].name;
+  assert.equal(e.address_, 0x1038n);
+  assert.equal(e.address_, 0x1038n);
+  assert.equal(e[2].value_(), "c".charCodeAt(0));
+  // Far indices fold into the address, and addresses wrap at 64 bits, as
+  // with bigint indices.
+  const p: Any = newValue(prog, nodePtr, 0x1020n);
+  for (const i of [2 ** 52, -(2 ** 52), 2 ** 45 + 3, -1, -0x1000]) {
+    const want = BigInt.asUintN(64, 0x1020n + BigInt(i) * 32n);
+    assert.equal(p[i].address_, want, `p[${i}]`);
+    assert.equal(p.subscript_(BigInt(i)).address_, want);
+    assert.equal(p[i].value.address_, BigInt.asUintN(64, want + 8n));
+    assert.equal(arr.subscript_(i).address_, BigInt.asUintN(64, 0x1000n + BigInt(i) * 32n));
+  }
+  for (const i of [2 ** 60, -(2 ** 60), 2 ** 53, -(2 ** 50) - 1]) {
+    const want = BigInt.asUintN(64, 0x1038n + BigInt(i));
+    assert.equal(arr[1].name[i].address_, want, `name[${i}]`);
+    assert.equal(arr[1].name[i].addressOf_().value_(), want);
+  }
+  assert.throws(() => p[-(0x1020 / 32) - 1].value.value_(), (e: unknown) => {
+    return e instanceof FaultError && e.address === 0xffffffffffffffe8n;
+  });
+  assert.throws(() => arr.subscript_(1.5), RangeError);
+  assert.throws(() => p.subscript_(1.5), RangeError);
+});
+
 Deno.test("TypedObject: read_() gives values that decode the same", () => {
   const { prog, node } = setup();
   const v: Any = newReference(prog, node, 0x1000n).read_();

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
+import { TargetError } from "../../../lib/errors.ts";
 import { blockedThreadRegisters } from "../../../lib/targets/live_stack.ts";
 import { unwindStack } from "../../../lib/program/stack_trace.ts";
 import { USER, userReference } from "../../_programs.ts";
@@ -98,7 +99,17 @@ Deno.test("live process: every thread's stack trace as drgn's on the gcore (ptra
     assert.deepEqual(depths, [0, 1, 2, 3, 4]);
     // The /proc fallback: sp and pc of the blocked thread, as ptrace saw them.
     const main = p.mainThread().stackTrace();
-    const regs = blockedThreadRegisters(p0.pid, p0.pid);
+    // Just detached, the thread restarts pause() and is briefly running.
+    let regs = null;
+    for (let i = 0; i < 200 && regs === null; i++) {
+      try {
+        regs = blockedThreadRegisters(p0.pid, p0.pid);
+      } catch (e) {
+        if (!(e instanceof TargetError) || !/is running/.test(e.message)) throw e;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    assert.ok(regs !== null, "main thread never blocked again");
     assert.equal(regs[16], main[0]!.pc);
     assert.equal(regs[7], main[0]!.sp);
     const fromProc = unwindStack(p, p.mainThread(), regs, true);
