@@ -395,7 +395,23 @@ export class Program implements ObjectProgram {
       const o = f.fn(this, name, flags, filename);
       if (o !== null) return o;
     }
-    throw new LookupError(`could not find '${name}'`, "object", name);
+    throw new LookupError(
+      `could not find '${name}'${this.#missingDebugInfoHint()}`,
+      "object",
+      name,
+    );
+  }
+
+  /** Why a lookup may have failed: " (no debug info …)" when the main debug info is missing. */
+  #missingDebugInfoHint(): string {
+    if (this.flags.isLinuxKernel) {
+      const loaded = this.modules.some((m) => m.kind === "linux_kernel" && m.hasDebugInfo);
+      return loaded ? "" : " (no debug info is loaded for the kernel: give its vmlinux with -s)";
+    }
+    const main = this.modules.find((m) => m.kind === "main");
+    return main !== undefined && !main.hasDebugInfo
+      ? ` (no debug info is loaded for ${main.name})`
+      : "";
   }
 
   /** Like {@link object}, but returns null when nothing is found. */
@@ -427,7 +443,11 @@ export class Program implements ObjectProgram {
       const o = f.fn(this, name, flags, filename);
       if (o !== null) return o;
     }
-    throw new LookupError(`could not find ${what} '${name}'`, what, name);
+    throw new LookupError(
+      `could not find ${what} '${name}'${this.#missingDebugInfoHint()}`,
+      what,
+      name,
+    );
   }
 
   /** Whether `name` names a global object. */
