@@ -276,3 +276,8 @@ export function parseAbbrevTable(
     sparse,
   );
 }
+
+/** An abbreviation code for an error message (a garbage ULEB128 can exceed 2^53). */
+export function abbrevCodeText(code: number): string {
+  return Number.isSafeInteger(code) ? String(code) : "(too large: corrupt data?)";
+}

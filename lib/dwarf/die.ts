@@ -11,7 +11,7 @@
 
 import { DecodeError } from "../errors.ts";
 import { cstringAt } from "../binary/byte_reader.ts";
-import { type AbbrevTable, parseAbbrevTable } from "./abbrev.ts";
+import { abbrevCodeText, type AbbrevTable, parseAbbrevTable } from "./abbrev.ts";
 import { DW_AT, DW_FORM, DW_TAG, dwName } from "./constants.ts";
 import { formFixedSize, skipVariableForm, VARIABLE_SIZE } from "./form.ts";
 import { type DwarfSections, ensureSection } from "./sections.ts";
@@ -243,7 +243,7 @@ export class DieReader {
     const table = info.abbrev;
     const a = table.indexOf(code);
     if (a < 0) {
-      throw new DecodeError(section, offset, `unknown abbreviation code ${code}`);
+      throw new DecodeError(section, offset, `unknown abbreviation code ${abbrevCodeText(code)}`);
     }
     const first = table.attrStart[a]!;
     const last = table.attrStart[a + 1]!;

@@ -15,7 +15,7 @@
  */
 
 import { DecodeError } from "../errors.ts";
-import { type AbbrevTable, parseAbbrevTable } from "./abbrev.ts";
+import { abbrevCodeText, type AbbrevTable, parseAbbrevTable } from "./abbrev.ts";
 import { Arena } from "./arena.ts";
 import { DW_AT, DW_FORM, DW_OP, DW_TAG, dwName } from "./constants.ts";
 import { formFixedSize, skipVariableForm, UNKNOWN_FORM, VARIABLE_SIZE } from "./form.ts";
@@ -1024,7 +1024,7 @@ class Scanner {
     if (code === 0) return -1;
     const t = this.plan.table;
     const a = code < t.byCode.length ? t.byCode[code]! - 1 : t.indexOf(code);
-    if (a < 0) this.error(at, `unknown abbreviation code ${code}`);
+    if (a < 0) this.error(at, `unknown abbreviation code ${abbrevCodeText(code)}`);
     return a;
   }
 
@@ -1195,7 +1195,7 @@ class Scanner {
         continue;
       }
       const a = code < nCodes ? byCode[code]! - 1 : plan.table.indexOf(code);
-      if (a < 0) this.error(dieOff, `unknown abbreviation code ${code}`);
+      if (a < 0) this.error(dieOff, `unknown abbreviation code ${abbrevCodeText(code)}`);
       const act = action[a]!;
 
       // Decide what this DIE is and what its children are.

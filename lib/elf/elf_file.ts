@@ -200,8 +200,10 @@ export class ElfFile {
     let phoff: number, shoff: number;
     if (is64) {
       this.entry = h.u64();
-      phoff = Number(h.u64());
-      shoff = Number(h.u64());
+      // Offsets past 2^53 cannot be in any file: clamp them so that the
+      // "past the end of the file" checks report them exactly enough.
+      phoff = Math.min(Number(h.u64()), Number.MAX_SAFE_INTEGER);
+      shoff = Math.min(Number(h.u64()), Number.MAX_SAFE_INTEGER);
     } else {
       this.entry = BigInt(h.u32());
       phoff = h.u32();
