@@ -117,6 +117,15 @@ Deno.test("malformed: unknown abbreviation code", () => {
   const at = w.offsets.get("after")!;
   info[at] = 0x7f;
   assertDecodeError(index({ ...w, info }), ".debug_info", /unknown abbreviation code 127/, at);
+  // A garbage code beyond 2^53 is named as such, not printed as a float.
+  const huge = w.info.slice();
+  huge.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], at);
+  assertDecodeError(
+    index({ ...w, info: huge }),
+    ".debug_info",
+    /unknown abbreviation code \(too large: corrupt data\?\)$/,
+    at,
+  );
 });
 
 Deno.test("malformed: unknown form in the abbreviation table", () => {
