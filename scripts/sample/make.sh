@@ -49,6 +49,18 @@
 #                     console.log, boot.json, config, SHA256SUMS
 #   sample-reference  drgn 0.0.22 on the makedumpfile conversion, with the shipped vmlinux
 #                     -> tests/data/sample/ (JSON, SUMMARY.md, and the kdump: it is < 3 MB)
+#   irq-module        build guest/wyvern_irq.c against the sample tree (needs sample-kernel)
+#   irq-initramfs     usr/gen_init_cpio: /init (static guest/irq_init.c), /wyvern_irq.ko
+#                     (debug sections stripped), /dev/console
+#   irq-dump          boot the sample kernel (as sample-dump), wait for READY and SETTLE_S
+#                     (5) more seconds: CPU 1 spins in an hrtimer callback (hard IRQ), CPU 0
+#                     in a timer_list callback (softirq), both on their IRQ stacks; stop,
+#                     QMP dump: ELF (paging:false), kdump-zlib (flattened)
+#   irq-convert       makedumpfile -c -d 31 of the ELF
+#   irq-ship          -> tests/data/kernel/irq-sample/: the -c -d 31 kdump, wyvern_irq.ko.zst
+#                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
+#                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
+#   (the irq-* steps are not in the default STEPS: name them)
 #
 # Choices for the sample (all to keep scripts/sample/ near 10 MB):
 #  * sample.config leaves out keyboard/mouse/VGA console/HID/cpufreq/ptys and other
@@ -474,6 +486,85 @@ step_sample_reference() {
   log "sample-reference: $(ls "$SAMPLE_REF" | tr '\n' ' ')"
 }
 
+# ------------------------------------------------------------ irq-* -------
+# The IRQ sample: the sample kernel with guest/wyvern_irq.c, whose timer callbacks spin
+# forever, in hard-IRQ context on CPU 1 and in a softirq on CPU 0 (see
+# tests/data/kernel/irq-sample/README.md).
+IRQ="$SAMPLE/irq"
+IRQ_REPO="$REPO/tests/data/kernel/irq-sample"
+step_irq_module() {
+  if [[ -s "$IRQ/out/wyvern_irq.ko" && "$IRQ/out/wyvern_irq.ko" -nt "$HERE/guest/wyvern_irq.c" && "$FORCE" != 1 ]]; then
+    log "irq-module: up to date"; return
+  fi
+  [[ -s "$SOUT/bzImage" ]] || { log "irq-module: run sample-kernel first"; return 1; }
+  local m="$IRQ/module"; rm -rf "$m"; mkdir -p "$m" "$IRQ/out"
+  cp "$HERE/guest/wyvern_irq.c" "$m/"
+  echo 'obj-m := wyvern_irq.o' > "$m/Kbuild"
+  make -C "$KSRC" M="$m" modules \
+    KCFLAGS="-fdebug-prefix-map=$m=/usr/src/wyvern_irq -fdebug-prefix-map=$KSRC=/usr/src/linux-source-6.1 $SAMPLE_GFLAGS" > "$IRQ/module.log" 2>&1 ||
+    { cat "$IRQ/module.log" >&2; return 1; }
+  cp "$m/wyvern_irq.ko" "$IRQ/out/wyvern_irq.ko"
+  log "irq-module: wyvern_irq.ko $(stat -c %s "$IRQ/out/wyvern_irq.ko") bytes"
+}
+
+step_irq_initramfs() {
+  local ird="$IRQ/out/initramfs.cpio.gz"
+  if [[ -s "$ird" && "$ird" -nt "$IRQ/out/wyvern_irq.ko" && "$ird" -nt "$HERE/guest/irq_init.c" && "$FORCE" != 1 ]]; then
+    log "irq-initramfs: up to date"; return
+  fi
+  local r="$IRQ/rootfs"; rm -rf "$r"; mkdir -p "$r"
+  gcc -static -Os -s -o "$r/init" "$HERE/guest/irq_init.c"
+  strip --strip-debug -o "$r/wyvern_irq.ko" "$IRQ/out/wyvern_irq.ko"
+  touch -d @0 "$r/init" "$r/wyvern_irq.ko"
+  cat > "$r/list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+file /init $r/init 0755 0 0
+file /wyvern_irq.ko $r/wyvern_irq.ko 0644 0 0
+EOF
+  "$KSRC/usr/gen_init_cpio" -t 0 "$r/list" | gzip -9n > "$ird.tmp"
+  mv "$ird.tmp" "$ird"
+  rm -rf "$r"
+  log "irq-initramfs: $(stat -c %s "$ird") bytes"
+}
+
+step_irq_dump() {
+  if [[ -s "$IRQ/dump/vmcore.elf" && "$IRQ/dump/vmcore.elf" -nt "$IRQ/out/initramfs.cpio.gz" && "$IRQ/dump/vmcore.elf" -nt "$SOUT/bzImage" &&
+        "$FORCE" != 1 ]]; then
+    log "irq-dump: up to date"; return
+  fi
+  # SETTLE_S (5) s after READY, 3 s after the callbacks started spinning: stop and dump.
+  SETTLE_S="${SETTLE_S:-5}" READY_TIMEOUT_S="${IRQ_READY_TIMEOUT_S:-120}" SMP=2,sockets=2,cores=1,threads=1 boot_and_dump "$IRQ/dump" "$SOUT/bzImage" \
+    "$IRQ/out/initramfs.cpio.gz" "$SAMPLE_MEM" max,la57=off "$SAMPLE_CMDLINE" "^READY" elf kdump-zlib
+}
+
+step_irq_convert() {
+  if [[ -s "$IRQ/dump/vmcore.mdf-c-d31.kdump" && "$IRQ/dump/vmcore.mdf-c-d31.kdump" -nt "$IRQ/dump/vmcore.elf" && "$FORCE" != 1 ]]; then
+    log "irq-convert: up to date"; return
+  fi
+  mdf_convert "$IRQ/dump/vmcore.elf" "$IRQ/dump/vmcore.mdf-c-d31.kdump"
+  log "irq-convert: $(stat -c %s "$IRQ/dump/vmcore.mdf-c-d31.kdump") bytes"
+}
+
+step_irq_ship() {
+  mkdir -p "$IRQ_REPO"
+  cp -f "$IRQ/dump/vmcore.mdf-c-d31.kdump" "$IRQ/dump/console.log" "$IRQ/dump/boot.json" "$IRQ_REPO/"
+  zstd -q -19 -f "$IRQ/out/wyvern_irq.ko" -o "$IRQ_REPO/wyvern_irq.ko.zst"
+  chmod 0644 "$IRQ_REPO"/*
+  (
+    cd "$IRQ_REPO"
+    sha256sum vmcore.mdf-c-d31.kdump wyvern_irq.ko.zst
+    echo "$(zstd -dc wyvern_irq.ko.zst | sha256sum | cut -d' ' -f1)  wyvern_irq.ko"
+  ) > "$IRQ_REPO/SHA256SUMS"
+  # drgn 0.0.22's traces (it gives CPU 1's registers to PID 2): the test's reference.
+  timeout 600 "$PY" "$IRQ_REPO/drgn_ref.py" "$IRQ/dump/vmcore.mdf-c-d31.kdump" "$SAMPLE/ship/vmlinux" \
+    "$IRQ/out/wyvern_irq.ko" > "$IRQ_REPO/drgn.json.tmp"
+  mv "$IRQ_REPO/drgn.json.tmp" "$IRQ_REPO/drgn.json"
+  log "irq-ship: $(du -bc "$IRQ_REPO"/* | tail -1)"
+}
+
 timed() {
   local s=$1 t0; t0=$(date +%s.%N)
   log "== step $s"
@@ -481,7 +572,7 @@ timed() {
   printf '%s %s %.1f\n' "$(date -u +%FT%TZ)" "$s" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$SCRATCH/timings.txt"
 }
 
-for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference; do
+for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference irq-module irq-initramfs irq-dump irq-convert irq-ship; do
   if want "$s"; then timed "$s"; fi
 done
 log "all requested steps done"
