@@ -60,7 +60,19 @@
 #   irq-ship          -> tests/data/kernel/irq-sample/: the -c -d 31 kdump, wyvern_irq.ko.zst
 #                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
 #                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
-#   (the irq-* steps are not in the default STEPS: name them)
+#   nmi-module        build guest/wyvern_nmi.c against the sample tree (needs sample-kernel)
+#   nmi-initramfs     usr/gen_init_cpio: /init (static guest/nmi_init.c), /wyvern_nmi.ko
+#                     (debug sections stripped), /dev/console
+#   nmi-dump          boot the sample kernel (as sample-dump), wait for READY and 1 s, QMP
+#                     inject-nmi (CPU 0 takes it; its handler sends an NMI IPI to CPU 1), wait
+#                     NMI_SETTLE_S (3): both CPUs spin in the module's NMI_UNKNOWN handler,
+#                     CPU 0 on its NMI stack (idle), CPU 1 on its task stack (from user
+#                     mode); stop, QMP dump: ELF
+#   nmi-convert       makedumpfile -c -d 31 of the ELF
+#   nmi-ship          -> tests/data/kernel/nmi-sample/: the -c -d 31 kdump, wyvern_nmi.ko.zst
+#                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
+#                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
+#   (the irq-* and nmi-* steps are not in the default STEPS: name them)
 #
 # Choices for the sample (all to keep scripts/sample/ near 10 MB):
 #  * sample.config leaves out keyboard/mouse/VGA console/HID/cpufreq/ptys and other
@@ -228,6 +240,13 @@ boot_and_dump() {
     log "guest did not print $ready (rc=$rc)"; return 1
   fi
   sleep "${SETTLE_S:-1}" # let the READY line's writer go back to sleep
+  # PRE_DUMP_QMP: QMP commands (compact JSON, space-separated) to send before the stop,
+  # then wait PRE_DUMP_SLEEP_S (the nmi-dump step injects its NMI so).
+  if [[ -n "${PRE_DUMP_QMP:-}" ]]; then
+    # shellcheck disable=SC2086 # one word per command
+    "$PY" "$TOOLS/qmp.py" "$W/qmp.sock" $PRE_DUMP_QMP >> "$W/qmp.out" || { cat "$W/qmp.out" >&2; }
+    sleep "${PRE_DUMP_SLEEP_S:-1}"
+  fi
   local cmds=('{"execute":"query-dump-guest-memory-capability"}' '{"execute":"stop"}') f
   for f in "$@"; do
     case $f in
@@ -237,7 +256,7 @@ boot_and_dump() {
     esac
   done
   cmds+=('{"execute":"quit"}')
-  "$PY" "$TOOLS/qmp.py" "$W/qmp.sock" "${cmds[@]}" > "$W/qmp.out" || { cat "$W/qmp.out" >&2; }
+  "$PY" "$TOOLS/qmp.py" "$W/qmp.sock" "${cmds[@]}" >> "$W/qmp.out" || { cat "$W/qmp.out" >&2; }
   for _ in $(seq 100); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
   kill "$qpid" 2>/dev/null || true; wait "$qpid" 2>/dev/null || true
   [[ -s "$d/vmcore.elf" ]] || { log "dump failed"; return 1; }
@@ -565,6 +584,89 @@ step_irq_ship() {
   log "irq-ship: $(du -bc "$IRQ_REPO"/* | tail -1)"
 }
 
+# ------------------------------------------------------------ nmi-* -------
+# The NMI sample: the sample kernel with guest/wyvern_nmi.c, whose NMI_UNKNOWN handler
+# spins forever; the host injects an NMI, which CPU 0 forwards to CPU 1 (see
+# tests/data/kernel/nmi-sample/README.md).
+NMI="$SAMPLE/nmi"
+NMI_REPO="$REPO/tests/data/kernel/nmi-sample"
+step_nmi_module() {
+  if [[ -s "$NMI/out/wyvern_nmi.ko" && "$NMI/out/wyvern_nmi.ko" -nt "$HERE/guest/wyvern_nmi.c" && "$FORCE" != 1 ]]; then
+    log "nmi-module: up to date"; return
+  fi
+  [[ -s "$SOUT/bzImage" ]] || { log "nmi-module: run sample-kernel first"; return 1; }
+  local m="$NMI/module"; rm -rf "$m"; mkdir -p "$m" "$NMI/out"
+  cp "$HERE/guest/wyvern_nmi.c" "$m/"
+  echo 'obj-m := wyvern_nmi.o' > "$m/Kbuild"
+  make -C "$KSRC" M="$m" modules \
+    KCFLAGS="-fdebug-prefix-map=$m=/usr/src/wyvern_nmi -fdebug-prefix-map=$KSRC=/usr/src/linux-source-6.1 $SAMPLE_GFLAGS" > "$NMI/module.log" 2>&1 ||
+    { cat "$NMI/module.log" >&2; return 1; }
+  cp "$m/wyvern_nmi.ko" "$NMI/out/wyvern_nmi.ko"
+  log "nmi-module: wyvern_nmi.ko $(stat -c %s "$NMI/out/wyvern_nmi.ko") bytes"
+}
+
+step_nmi_initramfs() {
+  local ird="$NMI/out/initramfs.cpio.gz"
+  if [[ -s "$ird" && "$ird" -nt "$NMI/out/wyvern_nmi.ko" && "$ird" -nt "$HERE/guest/nmi_init.c" && "$FORCE" != 1 ]]; then
+    log "nmi-initramfs: up to date"; return
+  fi
+  local r="$NMI/rootfs"; rm -rf "$r"; mkdir -p "$r"
+  gcc -static -Os -s -o "$r/init" "$HERE/guest/nmi_init.c"
+  strip --strip-debug -o "$r/wyvern_nmi.ko" "$NMI/out/wyvern_nmi.ko"
+  touch -d @0 "$r/init" "$r/wyvern_nmi.ko"
+  cat > "$r/list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+file /init $r/init 0755 0 0
+file /wyvern_nmi.ko $r/wyvern_nmi.ko 0644 0 0
+EOF
+  "$KSRC/usr/gen_init_cpio" -t 0 "$r/list" | gzip -9n > "$ird.tmp"
+  mv "$ird.tmp" "$ird"
+  rm -rf "$r"
+  log "nmi-initramfs: $(stat -c %s "$ird") bytes"
+}
+
+step_nmi_dump() {
+  if [[ -s "$NMI/dump/vmcore.elf" && "$NMI/dump/vmcore.elf" -nt "$NMI/out/initramfs.cpio.gz" && "$NMI/dump/vmcore.elf" -nt "$SOUT/bzImage" &&
+        "$FORCE" != 1 ]]; then
+    log "nmi-dump: up to date"; return
+  fi
+  # 1 s after READY: inject-nmi (QEMU 7.2 raises LINT1 on every CPU's local APIC, but
+  # Linux leaves LINT1 masked on all but the boot CPU: CPU 0 takes it, and the module
+  # forwards it to CPU 1); NMI_SETTLE_S (3) s later: stop and dump.
+  PRE_DUMP_QMP='{"execute":"inject-nmi"}' PRE_DUMP_SLEEP_S="${NMI_SETTLE_S:-3}" SETTLE_S=1 \
+    READY_TIMEOUT_S="${NMI_READY_TIMEOUT_S:-120}" SMP=2,sockets=2,cores=1,threads=1 boot_and_dump "$NMI/dump" "$SOUT/bzImage" \
+    "$NMI/out/initramfs.cpio.gz" "$SAMPLE_MEM" max,la57=off "$SAMPLE_CMDLINE" "^READY" elf
+}
+
+step_nmi_convert() {
+  if [[ -s "$NMI/dump/vmcore.mdf-c-d31.kdump" && "$NMI/dump/vmcore.mdf-c-d31.kdump" -nt "$NMI/dump/vmcore.elf" && "$FORCE" != 1 ]]; then
+    log "nmi-convert: up to date"; return
+  fi
+  mdf_convert "$NMI/dump/vmcore.elf" "$NMI/dump/vmcore.mdf-c-d31.kdump"
+  log "nmi-convert: $(stat -c %s "$NMI/dump/vmcore.mdf-c-d31.kdump") bytes"
+}
+
+step_nmi_ship() {
+  mkdir -p "$NMI_REPO"
+  cp -f "$NMI/dump/vmcore.mdf-c-d31.kdump" "$NMI/dump/console.log" "$NMI/dump/boot.json" "$NMI_REPO/"
+  zstd -q -19 -f "$NMI/out/wyvern_nmi.ko" -o "$NMI_REPO/wyvern_nmi.ko.zst"
+  chmod 0644 "$NMI_REPO"/*
+  (
+    cd "$NMI_REPO"
+    sha256sum vmcore.mdf-c-d31.kdump wyvern_nmi.ko.zst
+    echo "$(zstd -dc wyvern_nmi.ko.zst | sha256sum | cut -d' ' -f1)  wyvern_nmi.ko"
+  ) > "$NMI_REPO/SHA256SUMS"
+  # drgn 0.0.22's traces, with the IRQ sample's drgn_ref.py (same labels: cpu_curr(1), PID 2
+  # (given CPU 1's registers), the crashed thread (PID 1, given CPU 0's)): the test's reference.
+  timeout 600 "$PY" "$IRQ_REPO/drgn_ref.py" "$NMI/dump/vmcore.mdf-c-d31.kdump" "$SAMPLE/ship/vmlinux" \
+    "$NMI/out/wyvern_nmi.ko" > "$NMI_REPO/drgn.json.tmp"
+  mv "$NMI_REPO/drgn.json.tmp" "$NMI_REPO/drgn.json"
+  log "nmi-ship: $(du -bc "$NMI_REPO"/* | tail -1)"
+}
+
 timed() {
   local s=$1 t0; t0=$(date +%s.%N)
   log "== step $s"
@@ -572,7 +674,7 @@ timed() {
   printf '%s %s %.1f\n' "$(date -u +%FT%TZ)" "$s" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$SCRATCH/timings.txt"
 }
 
-for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference irq-module irq-initramfs irq-dump irq-convert irq-ship; do
+for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference irq-module irq-initramfs irq-dump irq-convert irq-ship nmi-module nmi-initramfs nmi-dump nmi-convert nmi-ship; do
   if want "$s"; then timed "$s"; fi
 done
 log "all requested steps done"
