@@ -72,7 +72,18 @@
 #   nmi-ship          -> tests/data/kernel/nmi-sample/: the -c -d 31 kdump, wyvern_nmi.ko.zst
 #                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
 #                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
-#   (the irq-* and nmi-* steps are not in the default STEPS: name them)
+#   panic-module      build guest/wyvern_panic.c against the sample tree (needs sample-kernel)
+#   panic-initramfs   usr/gen_init_cpio: /init (static guest/panic_init.c), /wyvern_panic.ko
+#                     (debug sections stripped), /dev/console
+#   panic-dump        boot the sample kernel (as sample-dump, but panic=0), whose module's
+#                     kthread wyv_panicker panics on CPU 1 500 ms after load; wait for the
+#                     console's "end Kernel panic" and PANIC_SETTLE_S (2) s: CPU 1 loops in
+#                     panic(), CPU 0 was stopped by smp_send_stop(); stop, QMP dump: ELF
+#   panic-convert     makedumpfile -c -d 31 of the ELF
+#   panic-ship        -> tests/data/kernel/panic-sample/: the -c -d 31 kdump, wyvern_panic.ko.zst
+#                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
+#                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
+#   (the irq-*, nmi-* and panic-* steps are not in the default STEPS: name them)
 #
 # Choices for the sample (all to keep scripts/sample/ near 10 MB):
 #  * sample.config leaves out keyboard/mouse/VGA console/HID/cpufreq/ptys and other
@@ -667,6 +678,90 @@ step_nmi_ship() {
   log "nmi-ship: $(du -bc "$NMI_REPO"/* | tail -1)"
 }
 
+# ------------------------------------------------------------ panic-* -----
+# The panic sample: the sample kernel with guest/wyvern_panic.c, whose kernel thread
+# wyv_panicker (bound to CPU 1) calls panic(); the guest boots with panic=0, so panic()
+# stops CPU 0 and loops forever on CPU 1 (see tests/data/kernel/panic-sample/README.md).
+PANIC="$SAMPLE/panic"
+PANIC_REPO="$REPO/tests/data/kernel/panic-sample"
+step_panic_module() {
+  if [[ -s "$PANIC/out/wyvern_panic.ko" && "$PANIC/out/wyvern_panic.ko" -nt "$HERE/guest/wyvern_panic.c" && "$FORCE" != 1 ]]; then
+    log "panic-module: up to date"; return
+  fi
+  [[ -s "$SOUT/bzImage" ]] || { log "panic-module: run sample-kernel first"; return 1; }
+  local m="$PANIC/module"; rm -rf "$m"; mkdir -p "$m" "$PANIC/out"
+  cp "$HERE/guest/wyvern_panic.c" "$m/"
+  echo 'obj-m := wyvern_panic.o' > "$m/Kbuild"
+  make -C "$KSRC" M="$m" modules \
+    KCFLAGS="-fdebug-prefix-map=$m=/usr/src/wyvern_panic -fdebug-prefix-map=$KSRC=/usr/src/linux-source-6.1 $SAMPLE_GFLAGS" > "$PANIC/module.log" 2>&1 ||
+    { cat "$PANIC/module.log" >&2; return 1; }
+  cp "$m/wyvern_panic.ko" "$PANIC/out/wyvern_panic.ko"
+  log "panic-module: wyvern_panic.ko $(stat -c %s "$PANIC/out/wyvern_panic.ko") bytes"
+}
+
+step_panic_initramfs() {
+  local ird="$PANIC/out/initramfs.cpio.gz"
+  if [[ -s "$ird" && "$ird" -nt "$PANIC/out/wyvern_panic.ko" && "$ird" -nt "$HERE/guest/panic_init.c" && "$FORCE" != 1 ]]; then
+    log "panic-initramfs: up to date"; return
+  fi
+  local r="$PANIC/rootfs"; rm -rf "$r"; mkdir -p "$r"
+  gcc -static -Os -s -o "$r/init" "$HERE/guest/panic_init.c"
+  strip --strip-debug -o "$r/wyvern_panic.ko" "$PANIC/out/wyvern_panic.ko"
+  touch -d @0 "$r/init" "$r/wyvern_panic.ko"
+  cat > "$r/list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+file /init $r/init 0755 0 0
+file /wyvern_panic.ko $r/wyvern_panic.ko 0644 0 0
+EOF
+  "$KSRC/usr/gen_init_cpio" -t 0 "$r/list" | gzip -9n > "$ird.tmp"
+  mv "$ird.tmp" "$ird"
+  rm -rf "$r"
+  log "panic-initramfs: $(stat -c %s "$ird") bytes"
+}
+
+# panic=0 instead of the sample's panic=-1: panic() must not reboot.
+PANIC_CMDLINE="${SAMPLE_CMDLINE/panic=-1/panic=0}"
+step_panic_dump() {
+  if [[ -s "$PANIC/dump/vmcore.elf" && "$PANIC/dump/vmcore.elf" -nt "$PANIC/out/initramfs.cpio.gz" && "$PANIC/dump/vmcore.elf" -nt "$SOUT/bzImage" &&
+        "$FORCE" != 1 ]]; then
+    log "panic-dump: up to date"; return
+  fi
+  # Waits for the end of panic()'s report ("---[ end Kernel panic - not syncing: ..."),
+  # then PANIC_SETTLE_S (2) s: CPU 1 loops in panic()'s mdelay(), CPU 0 halts in
+  # stop_this_cpu(); stop, QMP dump: ELF.
+  SETTLE_S="${PANIC_SETTLE_S:-2}" READY_TIMEOUT_S="${PANIC_READY_TIMEOUT_S:-120}" SMP=2,sockets=2,cores=1,threads=1 boot_and_dump "$PANIC/dump" \
+    "$SOUT/bzImage" "$PANIC/out/initramfs.cpio.gz" "$SAMPLE_MEM" max,la57=off "$PANIC_CMDLINE" "end Kernel panic - not syncing: wyvern" elf
+}
+
+step_panic_convert() {
+  if [[ -s "$PANIC/dump/vmcore.mdf-c-d31.kdump" && "$PANIC/dump/vmcore.mdf-c-d31.kdump" -nt "$PANIC/dump/vmcore.elf" && "$FORCE" != 1 ]]; then
+    log "panic-convert: up to date"; return
+  fi
+  mdf_convert "$PANIC/dump/vmcore.elf" "$PANIC/dump/vmcore.mdf-c-d31.kdump"
+  log "panic-convert: $(stat -c %s "$PANIC/dump/vmcore.mdf-c-d31.kdump") bytes"
+}
+
+step_panic_ship() {
+  mkdir -p "$PANIC_REPO"
+  cp -f "$PANIC/dump/vmcore.mdf-c-d31.kdump" "$PANIC/dump/console.log" "$PANIC/dump/boot.json" "$PANIC_REPO/"
+  zstd -q -19 -f "$PANIC/out/wyvern_panic.ko" -o "$PANIC_REPO/wyvern_panic.ko.zst"
+  chmod 0644 "$PANIC_REPO"/*
+  (
+    cd "$PANIC_REPO"
+    sha256sum vmcore.mdf-c-d31.kdump wyvern_panic.ko.zst
+    echo "$(zstd -dc wyvern_panic.ko.zst | sha256sum | cut -d' ' -f1)  wyvern_panic.ko"
+  ) > "$PANIC_REPO/SHA256SUMS"
+  # drgn 0.0.22's traces, with the IRQ sample's drgn_ref.py (same labels: cpu_curr(1), PID 2
+  # (given CPU 1's registers), the crashed thread (PID 1, given CPU 0's)).
+  timeout 600 "$PY" "$IRQ_REPO/drgn_ref.py" "$PANIC/dump/vmcore.mdf-c-d31.kdump" "$SAMPLE/ship/vmlinux" \
+    "$PANIC/out/wyvern_panic.ko" > "$PANIC_REPO/drgn.json.tmp"
+  mv "$PANIC_REPO/drgn.json.tmp" "$PANIC_REPO/drgn.json"
+  log "panic-ship: $(du -bc "$PANIC_REPO"/* | tail -1)"
+}
+
 timed() {
   local s=$1 t0; t0=$(date +%s.%N)
   log "== step $s"
@@ -674,7 +769,7 @@ timed() {
   printf '%s %s %.1f\n' "$(date -u +%FT%TZ)" "$s" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$SCRATCH/timings.txt"
 }
 
-for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference irq-module irq-initramfs irq-dump irq-convert irq-ship nmi-module nmi-initramfs nmi-dump nmi-convert nmi-ship; do
+for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference irq-module irq-initramfs irq-dump irq-convert irq-ship nmi-module nmi-initramfs nmi-dump nmi-convert nmi-ship panic-module panic-initramfs panic-dump panic-convert panic-ship; do
   if want "$s"; then timed "$s"; fi
 done
 log "all requested steps done"
