@@ -159,6 +159,9 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
         throw new UsageError(`unknown option '${a}' (see --help)`);
     }
   }
+  if (r.vmcoreinfoFile !== null && r.target.kind === "pid") {
+    throw new UsageError("--vmcoreinfo is for kernel targets, not -p");
+  }
   const rest = argv.slice(i);
   if (positionalCore) {
     r.scriptArgs = rest;

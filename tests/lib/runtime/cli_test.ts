@@ -89,6 +89,9 @@ Deno.test("cli: bad input gives one line and a non-zero exit", async () => {
   r = await run([MOD, "-p", "abc"]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, "wyvern: invalid PID 'abc'\n");
+  r = await run([MOD, "-p", "1", "--vmcoreinfo", KDUMP]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "wyvern: --vmcoreinfo is for kernel targets, not -p\n");
   r = await run([MOD, "-c", BIN, "-e", "1"]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /not a core dump/);
