@@ -24,48 +24,33 @@
 
 import assert from "node:assert/strict";
 import "../../../lib/targets.ts";
-import { Program } from "../../../lib/program/program.ts";
-import type { StackTrace } from "../../../lib/program/stack_trace.ts";
+import type { Program } from "../../../lib/program/program.ts";
 import { cpuCurr } from "../../../lib/linux/kernel_stack.ts";
 import { kernelInfo } from "../../../lib/linux/kernel.ts";
-import { sampleVmlinux } from "../../_programs.ts";
-import { cached } from "../elf/_fixtures.ts";
+import {
+  assertDirectCallBefore,
+  describe,
+  frameName,
+  hx,
+  perCpuAddress,
+  sampleDir,
+  sampleDumpProgram,
+} from "./_qemu_samples.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-const hx = (v: bigint) => "0x" + v.toString(16);
-const DIR = new URL("../../data/kernel/irq-sample/", import.meta.url).pathname;
+const DIR = sampleDir("irq-sample");
 /** x86-64 IRQ_STACK_SIZE without KASAN (PAGE_SIZE << 2); THREAD_SIZE is the same. */
 const IRQ_STACK_SIZE = 16384n;
 const THREAD_SIZE = 16384n;
 const SOURCE = "/usr/src/wyvern_irq/wyvern_irq.c";
 
-let program: Program | null = null;
-async function irqProgram(): Promise<Program> {
-  if (program !== null) return program;
-  const ko = await cached(DIR + "wyvern_irq.ko.zst", "irq-sample/wyvern_irq-34f3b0b5.ko", "zstd");
-  const prog = new Program();
-  prog.setCoreDump(DIR + "vmcore.mdf-c-d31.kdump");
-  prog.loadDebugInfo([await sampleVmlinux(), ko]);
-  program = prog;
-  return prog;
-}
-
-function perCpu(prog: Program, name: string, cpu: number): bigint {
-  const off = prog.object("__per_cpu_offset").subscript_(cpu).value_() as bigint;
-  return BigInt.asUintN(64, prog.object(name).address_! + off);
-}
+const irqProgram = () => sampleDumpProgram("irq-sample", "wyvern_irq");
 
 /** The end of `cpu`'s IRQ stack (`hardirq_stack_ptr` = irq_stack + IRQ_STACK_SIZE - 8). */
 function irqStackEnd(prog: Program, cpu: number): bigint {
-  return prog.readU64(perCpu(prog, "hardirq_stack_ptr", cpu)) + 8n;
-}
-
-/** Frame name, or the symbol name for assembly without DWARF. */
-function frameName(trace: StackTrace, i: number): string {
-  const f = trace[i]!;
-  return f.name ?? f.symbol().name;
+  return prog.readU64(perCpuAddress(prog, "hardirq_stack_ptr", cpu)) + 8n;
 }
 
 interface Expected {
@@ -179,23 +164,6 @@ const CPU0: Expected = {
   drgn: "crashed_thread",
 };
 
-/** A frame as drgn_ref.py records it. */
-function describe(trace: StackTrace, i: number): Json {
-  const f = trace[i]!;
-  const sym = f.symbol();
-  const src = f.source();
-  return {
-    interrupted: f.interrupted,
-    is_inline: f.isInline,
-    name: f.name,
-    pc: hx(f.pc),
-    source: `${src.file}:${src.line}`,
-    sp: hx(f.sp),
-    symbol: sym.name,
-    symbol_offset: Number(f.pc - sym.address),
-  };
-}
-
 async function checkCpu(e: Expected) {
   const prog = await irqProgram();
   const task = cpuCurr(prog, e.cpu);
@@ -203,7 +171,7 @@ async function checkCpu(e: Expected) {
   const trace = prog.stackTrace(task);
   assert.equal(trace.truncated, null, trace.stopReason ?? "");
   assert.deepEqual(
-    trace.frames.map((_, i) => frameName(trace, i)),
+    trace.frames.map(frameName),
     e.frames.map((f) => f[0]),
   );
   assert.deepEqual(
@@ -257,11 +225,7 @@ async function checkCpu(e: Expected) {
         (c3[0] === 0xff && ((c3[1]! >> 3) & 7) === 2 && c3[1]! >> 6 === 1);
       assert.ok(ok, `${sym.name}: no indirect call before ${hx(f.pc)}`);
     } else {
-      const b = prog.read(f.pc - 5n, 5);
-      assert.equal(b[0], 0xe8, sym.name);
-      const rel = new DataView(b.buffer, b.byteOffset + 1, 4).getInt32(0, true);
-      const target = BigInt.asUintN(64, f.pc + BigInt(rel));
-      assert.equal(prog.symbol(target).name, want[1], sym.name);
+      assertDirectCallBefore(prog, f.pc, want[1], sym.name);
       // The callee is the next non-inline frame inside this one, unless it
       // tail-called that one or it is the hlt's.
       let j = i - 1;
@@ -291,7 +255,7 @@ Deno.test("IRQ sample: the CPUs spin in the module's timer callbacks, on their I
   const notes = kernelInfo(prog).prstatus;
   assert.equal(notes.length, 2);
   for (const cpu of [0, 1]) {
-    const inuse = prog.objectAt(prog.type("bool"), perCpu(prog, "hardirq_stack_inuse", cpu));
+    const inuse = prog.objectAt(prog.type("bool"), perCpuAddress(prog, "hardirq_stack_inuse", cpu));
     assert.equal(inuse.value_(), true);
     const end = irqStackEnd(prog, cpu);
     const rsp = notes[cpu]!.registers.rsp!;

@@ -27,20 +27,26 @@
 
 import assert from "node:assert/strict";
 import "../../../lib/targets.ts";
-import { Program } from "../../../lib/program/program.ts";
+import type { Program } from "../../../lib/program/program.ts";
 import type { StackTrace } from "../../../lib/program/stack_trace.ts";
 import { cpuCurr } from "../../../lib/linux/kernel_stack.ts";
 import { kernelInfo } from "../../../lib/linux/kernel.ts";
-import { LookupError } from "../../../lib/errors.ts";
 import { offsetof, sizeof } from "../../../lib/object/operators.ts";
-import { sampleVmlinux } from "../../_programs.ts";
-import { cached } from "../elf/_fixtures.ts";
+import {
+  assertDirectCallBefore,
+  describe,
+  frameName,
+  hx,
+  perCpuAddress,
+  sampleDir,
+  sampleDumpProgram,
+  symbolOrNull,
+} from "./_qemu_samples.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-const hx = (v: bigint) => "0x" + v.toString(16);
-const DIR = new URL("../../data/kernel/nmi-sample/", import.meta.url).pathname;
+const DIR = sampleDir("nmi-sample");
 /** x86-64 THREAD_SIZE without KASAN (PAGE_SIZE << 2). */
 const THREAD_SIZE = 16384n;
 /** arch/x86/include/asm/page_64_types.h: IST_INDEX_NMI. */
@@ -49,68 +55,14 @@ const SOURCE = "/usr/src/wyvern_nmi/wyvern_nmi.c";
 /** sizeof(struct pt_regs) on x86-64: 21 words. */
 const PT_REGS_SIZE = 168n;
 
-let program: Program | null = null;
-async function nmiProgram(): Promise<Program> {
-  if (program !== null) return program;
-  const ko = await cached(DIR + "wyvern_nmi.ko.zst", "nmi-sample/wyvern_nmi-221a6718.ko", "zstd");
-  const prog = new Program();
-  prog.setCoreDump(DIR + "vmcore.mdf-c-d31.kdump");
-  prog.loadDebugInfo([await sampleVmlinux(), ko]);
-  program = prog;
-  return prog;
-}
-
-function perCpu(prog: Program, name: string, cpu: number): bigint {
-  const off = prog.object("__per_cpu_offset").subscript_(cpu).value_() as bigint;
-  return BigInt.asUintN(64, prog.object(name).address_! + off);
-}
+const nmiProgram = () => sampleDumpProgram("nmi-sample", "wyvern_nmi");
 
 /** `cpu`'s NMI IST stack [start, end), from its cea_exception_stacks. */
 function nmiStack(prog: Program, cpu: number): [bigint, bigint] {
   const t = prog.type("struct cea_exception_stacks");
-  const base = prog.readU64(perCpu(prog, "cea_exception_stacks", cpu));
+  const base = prog.readU64(perCpuAddress(prog, "cea_exception_stacks", cpu));
   const start = base + BigInt(offsetof(t, "NMI_stack"));
   return [start, start + BigInt(sizeof(t.member("NMI_stack").type))];
-}
-
-type Frame = StackTrace["frames"][number];
-
-/** The frame's symbol, or null (a user-mode pc: no symbols for it). */
-function symbolOrNull(f: Frame): ReturnType<Frame["symbol"]> | null {
-  try {
-    return f.symbol();
-  } catch (e) {
-    if (e instanceof LookupError) return null;
-    throw e;
-  }
-}
-
-/** Frame name, the symbol name for assembly without DWARF, or "" without a symbol. */
-function frameName(f: Frame): string {
-  return f.name ?? symbolOrNull(f)?.name ?? "";
-}
-
-/** A frame as drgn_ref.py records it. */
-function describe(trace: StackTrace, i: number): Json {
-  const f = trace[i]!;
-  let symbol = null, offset = null, source = null;
-  const sym = symbolOrNull(f);
-  if (sym !== null) {
-    symbol = sym.name;
-    offset = Number(f.pc - sym.address);
-    const src = f.source();
-    source = `${src.file}:${src.line}`;
-  }
-  return {
-    interrupted: f.interrupted,
-    is_inline: f.isInline,
-    name: f.name,
-    pc: hx(f.pc),
-    source,
-    sp: hx(f.sp),
-    symbol,
-    symbol_offset: offset,
-  };
 }
 
 interface Expected {
@@ -202,11 +154,7 @@ function checkReturns(prog: Program, trace: StackTrace, e: Expected) {
       const c3 = prog.read(f.pc - 3n, 3); // ff /2 with (register + disp8)
       assert.ok(c3[0] === 0xff && ((c3[1]! >> 3) & 7) === 2 && c3[1]! >> 6 === 1, sym.name);
     } else {
-      const b = prog.read(f.pc - 5n, 5);
-      assert.equal(b[0], 0xe8, sym.name);
-      const rel = new DataView(b.buffer, b.byteOffset + 1, 4).getInt32(0, true);
-      const target = BigInt.asUintN(64, f.pc + BigInt(rel));
-      assert.equal(prog.symbol(target).name, want[1], sym.name);
+      assertDirectCallBefore(prog, f.pc, want[1], sym.name);
       // The callee is the next non-inline frame inside this one, unless it
       // tail-called the hlt's.
       let j = i - 1;
@@ -280,7 +228,7 @@ Deno.test("NMI sample: both CPUs spin in the module's NMI handler", async () => 
   assert.equal(end - start, 8192n); // EXCEPTION_STKSZ
   const rsp0 = notes[0]!.registers.rsp!;
   assert.ok(rsp0 >= start && rsp0 < end, `CPU 0 rsp ${hx(rsp0)}`);
-  const tss = prog.objectAt(prog.type("struct tss_struct"), perCpu(prog, "cpu_tss_rw", 0));
+  const tss = prog.objectAt(prog.type("struct tss_struct"), perCpuAddress(prog, "cpu_tss_rw", 0));
   assert.equal(tss.x86_tss.ist.subscript_(IST_INDEX_NMI).value_(), end);
   // CPU 1: on the task stack of the user-mode spinner, a child of /init.
   const task1 = cpuCurr(prog, 1);

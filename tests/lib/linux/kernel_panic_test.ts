@@ -27,21 +27,28 @@
 
 import assert from "node:assert/strict";
 import "../../../lib/targets.ts";
-import { Program } from "../../../lib/program/program.ts";
+import type { Program } from "../../../lib/program/program.ts";
 import type { StackTrace } from "../../../lib/program/stack_trace.ts";
 import { cpuCurr, crashedCpu } from "../../../lib/linux/kernel_stack.ts";
 import { kernelInfo } from "../../../lib/linux/kernel.ts";
-import { LookupError } from "../../../lib/errors.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { cast } from "../../../lib/object/operators.ts";
 import { sampleVmlinux } from "../../_programs.ts";
-import { cached } from "../elf/_fixtures.ts";
+import {
+  assertDirectCallBefore,
+  describe,
+  frameName,
+  hx,
+  perCpuAddress,
+  sampleDir,
+  sampleDumpProgram,
+  symbolOrNull,
+} from "./_qemu_samples.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-const hx = (v: bigint) => "0x" + v.toString(16);
-const DIR = new URL("../../data/kernel/panic-sample/", import.meta.url).pathname;
+const DIR = sampleDir("panic-sample");
 /** x86-64 THREAD_SIZE and IRQ_STACK_SIZE without KASAN (PAGE_SIZE << 2). */
 const THREAD_SIZE = 16384n;
 const IRQ_STACK_SIZE = 16384n;
@@ -49,72 +56,7 @@ const SOURCE = "/usr/src/wyvern_panic/wyvern_panic.c";
 /** include/linux/sched.h: PF_KTHREAD. */
 const PF_KTHREAD = 0x00200000n;
 
-let program: Program | null = null;
-async function panicProgram(): Promise<Program> {
-  if (program !== null) return program;
-  const ko = await cached(
-    DIR + "wyvern_panic.ko.zst",
-    "panic-sample/wyvern_panic-" + moduleSha().slice(0, 8) + ".ko",
-    "zstd",
-  );
-  const prog = new Program();
-  prog.setCoreDump(DIR + "vmcore.mdf-c-d31.kdump");
-  prog.loadDebugInfo([await sampleVmlinux(), ko]);
-  program = prog;
-  return prog;
-}
-
-/** The decompressed module's SHA-256 in SHA256SUMS (names its cache file). */
-function moduleSha(): string {
-  const line = Deno.readTextFileSync(DIR + "SHA256SUMS").split("\n").find((l) =>
-    l.endsWith("  wyvern_panic.ko")
-  );
-  return line!.split(" ")[0]!;
-}
-
-function perCpu(prog: Program, name: string, cpu: number): bigint {
-  const off = prog.object("__per_cpu_offset").subscript_(cpu).value_() as bigint;
-  return BigInt.asUintN(64, prog.object(name).address_! + off);
-}
-
-type Frame = StackTrace["frames"][number];
-
-function symbolOrNull(f: Frame): ReturnType<Frame["symbol"]> | null {
-  try {
-    return f.symbol();
-  } catch (e) {
-    if (e instanceof LookupError) return null;
-    throw e;
-  }
-}
-
-/** Frame name, or the symbol name for assembly without DWARF. */
-function frameName(f: Frame): string {
-  return f.name ?? symbolOrNull(f)?.name ?? "";
-}
-
-/** A frame as drgn_ref.py records it. */
-function describe(trace: StackTrace, i: number): Json {
-  const f = trace[i]!;
-  let symbol = null, offset = null, source = null;
-  const sym = symbolOrNull(f);
-  if (sym !== null) {
-    symbol = sym.name;
-    offset = Number(f.pc - sym.address);
-    const src = f.source();
-    source = `${src.file}:${src.line}`;
-  }
-  return {
-    interrupted: f.interrupted,
-    is_inline: f.isInline,
-    name: f.name,
-    pc: hx(f.pc),
-    source,
-    sp: hx(f.sp),
-    symbol,
-    symbol_offset: offset,
-  };
-}
+const panicProgram = () => sampleDumpProgram("panic-sample", "wyvern_panic");
 
 /**
  * Checks that each listed frame's pc (a return address) is symbol+offset and
@@ -137,10 +79,7 @@ function checkReturns(
       const n = want[1].length;
       assert.deepEqual([...prog.read(f.pc - BigInt(n), n)], want[1], sym.name);
     } else {
-      const b = prog.read(f.pc - 5n, 5);
-      assert.equal(b[0], 0xe8, sym.name);
-      const rel = new DataView(b.buffer, b.byteOffset + 1, 4).getInt32(0, true);
-      assert.equal(prog.symbol(BigInt.asUintN(64, f.pc + BigInt(rel))).name, want[1], sym.name);
+      assertDirectCallBefore(prog, f.pc, want[1], sym.name);
     }
     checked++;
   }
@@ -283,7 +222,7 @@ Deno.test("panic sample: CPU 0, stopped by the REBOOT_VECTOR IPI, crosses from i
   ]);
   // Frames #0-#4 on CPU 0's IRQ stack: hardirq_stack_ptr is its top word,
   // which holds the task-stack sp that call_on_irqstack saved.
-  const top = prog.readU64(perCpu(prog, "hardirq_stack_ptr", 0));
+  const top = prog.readU64(perCpuAddress(prog, "hardirq_stack_ptr", 0));
   const initStack = prog.object("init_task").stack.value_() as bigint;
   const onTask = (sp: bigint) => sp >= initStack && sp < initStack + THREAD_SIZE;
   for (const [i, f] of trace.frames.entries()) {
