@@ -127,3 +127,45 @@ export function sampleModule(): Promise<string> {
     "zstd",
   );
 }
+
+/**
+ * Starts a gcc-O0 fixture program as the live references were made (ASLR off,
+ * empty environment) and waits for its `READY <pid>` line.
+ */
+export async function startFixtureProcess(
+  prog: string,
+): Promise<{ pid: number; kill: () => Promise<void> }> {
+  const dir = Deno.makeTempDirSync();
+  const child = new Deno.Command("setarch", {
+    args: [
+      "x86_64",
+      "-R",
+      "env",
+      "-i",
+      "PATH=/usr/bin:/bin",
+      "LC_ALL=C",
+      join(USER, "out/bin/gcc-O0", prog),
+    ],
+    cwd: dir,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!/READY (\d+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${prog} exited before READY`);
+    text += new TextDecoder().decode(value);
+  }
+  const pid = Number(/READY (\d+)/.exec(text)![1]);
+  return {
+    pid,
+    kill: async () => {
+      reader.releaseLock();
+      child.kill("SIGKILL");
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+      Deno.removeSync(dir, { recursive: true });
+    },
+  };
+}

@@ -14,45 +14,10 @@ import { Program } from "../../../lib/program/program.ts";
 import { TargetError } from "../../../lib/errors.ts";
 import { blockedThreadRegisters } from "../../../lib/targets/live_stack.ts";
 import { unwindStack } from "../../../lib/program/stack_trace.ts";
-import { USER, userReference } from "../../_programs.ts";
+import { startFixtureProcess as start, USER, userReference } from "../../_programs.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-async function start(prog: string): Promise<{ pid: number; kill: () => Promise<void> }> {
-  const dir = Deno.makeTempDirSync();
-  const child = new Deno.Command("setarch", {
-    args: [
-      "x86_64",
-      "-R",
-      "env",
-      "-i",
-      "PATH=/usr/bin:/bin",
-      "LC_ALL=C",
-      join(USER, "out/bin/gcc-O0", prog),
-    ],
-    cwd: dir,
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!/READY (\d+)/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${prog} exited before READY`);
-    text += new TextDecoder().decode(value);
-  }
-  return {
-    pid: Number(/READY (\d+)/.exec(text)![1]),
-    kill: async () => {
-      reader.releaseLock();
-      child.kill("SIGKILL");
-      await child.status;
-      await child.stdout.cancel().catch(() => {});
-      Deno.removeSync(dir, { recursive: true });
-    },
-  };
-}
 
 /** `State:` of a thread from /proc (S, R, t, …). */
 function state(pid: number, tid: number): string {

@@ -9,47 +9,10 @@ import { join } from "node:path";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
 import { TargetError } from "../../../lib/errors.ts";
-import { USER, userReference } from "../../_programs.ts";
+import { startFixtureProcess as start, USER, userReference } from "../../_programs.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-/** Starts a fixture program and waits for its `READY <pid>` line. */
-async function start(prog: string): Promise<{ pid: number; kill: () => Promise<void> }> {
-  const dir = Deno.makeTempDirSync();
-  const child = new Deno.Command("setarch", {
-    args: [
-      "x86_64",
-      "-R",
-      "env",
-      "-i",
-      "PATH=/usr/bin:/bin",
-      "LC_ALL=C",
-      join(USER, "out/bin/gcc-O0", prog),
-    ],
-    cwd: dir,
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!/READY (\d+)/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${prog} exited before READY`);
-    text += new TextDecoder().decode(value);
-  }
-  const pid = Number(/READY (\d+)/.exec(text)![1]);
-  return {
-    pid,
-    kill: async () => {
-      reader.releaseLock();
-      child.kill("SIGKILL");
-      await child.status;
-      await child.stdout.cancel().catch(() => {});
-      Deno.removeSync(dir, { recursive: true });
-    },
-  };
-}
 
 Deno.test("live process: variables as drgn's live reference, threads from /proc", async () => {
   const ref: Json = userReference("gcc-O0", "types", "live");
