@@ -53,18 +53,15 @@ interface ListLayout {
 
 function layout(head: TypedObject): ListLayout {
   const t = pointee(head.type_);
-  const slots = t.core.slots;
-  const hit = slots.get("wyvern.listLayout") as ListLayout | undefined;
-  if (hit) return hit;
-  const u = underlyingType(t);
-  const l: ListLayout = {
-    next: memberOffset(u, "next"),
-    prev: memberOffset(u, "prev"),
-    nodeType: u.member("next").type,
-    wordSize: head.prog_.platform.wordSize,
-  };
-  slots.set("wyvern.listLayout", l);
-  return l;
+  return t.core.slot("wyvern.listLayout", (): ListLayout => {
+    const u = underlyingType(t);
+    return {
+      next: memberOffset(u, "next"),
+      prev: memberOffset(u, "prev"),
+      nodeType: u.member("next").type,
+      wordSize: head.prog_.platform.wordSize,
+    };
+  });
 }
 
 /**
@@ -500,18 +497,15 @@ interface HlistLayout {
 
 function hlistLayout(head: TypedObject): HlistLayout {
   const t = pointee(head.type_);
-  const slots = t.core.slots;
-  const hit = slots.get("wyvern.hlistLayout") as HlistLayout | undefined;
-  if (hit) return hit;
-  const nodeType = underlyingType(t).member("first").type;
-  const l: HlistLayout = {
-    first: memberOffset(t, "first"),
-    next: memberOffset(pointee(nodeType), "next"),
-    nodeType,
-    wordSize: head.prog_.platform.wordSize,
-  };
-  slots.set("wyvern.hlistLayout", l);
-  return l;
+  return t.core.slot("wyvern.hlistLayout", (): HlistLayout => {
+    const nodeType = underlyingType(t).member("first").type;
+    return {
+      first: memberOffset(t, "first"),
+      next: memberOffset(pointee(nodeType), "next"),
+      nodeType,
+      wordSize: head.prog_.platform.wordSize,
+    };
+  });
 }
 
 /**

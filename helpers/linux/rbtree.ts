@@ -62,18 +62,13 @@ interface RbLayout {
 
 function rbLayout(prog: ObjectProgram, nodePtrType: Type): RbLayout {
   const t = underlyingType(pointee(nodePtrType));
-  const slots = t.core.slots;
-  const hit = slots.get("wyvern.rbLayout") as RbLayout | undefined;
-  if (hit) return hit;
-  const l: RbLayout = {
+  return t.core.slot("wyvern.rbLayout", (): RbLayout => ({
     parentColor: memberOffset(t, "__rb_parent_color"),
     right: memberOffset(t, "rb_right"),
     left: memberOffset(t, "rb_left"),
     nodeType: nodePtrType,
     wordSize: prog.platform.wordSize,
-  };
-  slots.set("wyvern.rbLayout", l);
-  return l;
+  }));
 }
 
 /** The `struct rb_node *` root of a `struct rb_root *` (or `struct rb_root_cached *`). */

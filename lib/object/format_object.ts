@@ -552,23 +552,20 @@ const COMPOUND_PLAN = "format_object.compound";
 const ENUM_NAMES = "format_object.enum";
 
 function compoundPlan(u: Type): CompoundPlan {
-  const core = u.core;
-  const cached = core.slots.get(COMPOUND_PLAN) as CompoundPlan | undefined;
-  if (cached !== undefined) return cached;
-  const direct: MemberEntry[] = [];
-  for (const m of core.members ?? []) {
-    direct.push({
-      type: m.type,
-      bitOffset: m.bitOffset,
-      bitFieldSize: m.bitFieldSize,
-      designation: m.name ? "." + m.name + " = " : "",
-    });
-  }
-  const flat: MemberEntry[] = [];
-  flatten(u, 0, flat, 0);
-  const plan = { direct, flat };
-  core.slots.set(COMPOUND_PLAN, plan);
-  return plan;
+  return u.core.slot(COMPOUND_PLAN, (): CompoundPlan => {
+    const direct: MemberEntry[] = [];
+    for (const m of u.core.members ?? []) {
+      direct.push({
+        type: m.type,
+        bitOffset: m.bitOffset,
+        bitFieldSize: m.bitFieldSize,
+        designation: m.name ? "." + m.name + " = " : "",
+      });
+    }
+    const flat: MemberEntry[] = [];
+    flatten(u, 0, flat, 0);
+    return { direct, flat };
+  });
 }
 
 /**
@@ -595,17 +592,14 @@ function flatten(t: Type, base: number, out: MemberEntry[], depth: number): void
 
 /** Enumerator names by value (the first enumerator of each value), per enum type. */
 function enumNames(u: Type, signed: boolean): Map<bigint, string> {
-  const core = u.core;
-  let m = core.slots.get(ENUM_NAMES) as Map<bigint, string> | undefined;
-  if (m === undefined) {
-    m = new Map();
-    for (const e of core.enumerators ?? []) {
+  return u.core.slot(ENUM_NAMES, () => {
+    const m = new Map<bigint, string>();
+    for (const e of u.core.enumerators ?? []) {
       const v = signed ? BigInt.asIntN(64, e.value) : BigInt.asUintN(64, e.value);
       if (!m.has(v)) m.set(v, e.name);
     }
-    core.slots.set(ENUM_NAMES, m);
-  }
-  return m;
+    return m;
+  });
 }
 
 function isCharType(t: Type): boolean {

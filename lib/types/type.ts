@@ -178,6 +178,19 @@ export class TypeCore {
   memberCache: Map<string, MemberInfo | null> | undefined;
   /** Free slots for other layers' per-type caches (formatters, parsers). */
   readonly slots: Map<string, unknown> = new Map();
+
+  /**
+   * The per-type cache entry `key` of {@link slots}, made by `build` the first
+   * time (the key names the layer, so the type of its value is the caller's).
+   */
+  slot<T>(key: string, build: () => T): T {
+    let v = this.slots.get(key) as T | undefined;
+    if (v === undefined) {
+      v = build();
+      this.slots.set(key, v);
+    }
+    return v;
+  }
   /** Cache slot of the object layer: the object class generated for this type. */
   objectClass: unknown = undefined;
   /** Cache slot of the object layer: how values of this type are read. */
