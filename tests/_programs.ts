@@ -169,3 +169,22 @@ export async function startFixtureProcess(
     },
   };
 }
+
+/** What a `deno` subprocess printed. */
+export interface DenoRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs this Deno with `args` (colours off, plus `env`) and collects its output. */
+export async function runDeno(args: string[], env: Record<string, string> = {}): Promise<DenoRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { KERNEL, sampleVmlinux } from "../_programs.ts";
+import { KERNEL, runDeno, sampleVmlinux } from "../_programs.ts";
 import { vmlinux } from "../lib/elf/_fixtures.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -34,14 +34,7 @@ export interface Run {
 }
 
 async function deno(perms: string, args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", perms, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runDeno(["run", perms, ...args]);
 }
 
 /** Runs `scripts/<name>.ts` on a dump through the prelude and through mod.ts. */

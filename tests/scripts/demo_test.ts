@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CACHE } from "../_programs.ts";
+import { CACHE, runDeno } from "../_programs.ts";
 import { sampleFiles } from "../../lib/runtime/sample.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -24,15 +24,11 @@ interface RefTask {
 }
 
 async function demo(cacheDir: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    // The permissions `deno task demo` gives it.
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", join(ROOT, "scripts/demo.ts")],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", WYVERN_CACHE_DIR: cacheDir },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  // The permissions `deno task demo` gives it.
+  return await runDeno(
+    ["run", "--allow-read", "--allow-write", "--allow-env", join(ROOT, "scripts/demo.ts")],
+    { WYVERN_CACHE_DIR: cacheDir },
+  );
 }
 
 Deno.test("demo: release, tasks, run queues, module list and log tail match drgn", async () => {

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { KERNEL, sampleVmlinux } from "../_programs.ts";
+import { KERNEL, runDeno, sampleVmlinux } from "../_programs.ts";
 import { vmlinux } from "../lib/elf/_fixtures.ts";
 import { type HelperDump, helperGolden } from "../helpers/linux/_mm_slab_fs.ts";
 
@@ -21,14 +21,7 @@ async function target(dump: HelperDump): Promise<[string, string]> {
 }
 
 async function deno(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runDeno(["run", "-A", ...args]);
 }
 
 for (const dump of ["kdump", "sample"] as const) {

@@ -12,6 +12,7 @@ import {
   KERNEL,
   kernelDumpPath,
   kernelReference,
+  runDeno,
   sampleModule,
   sampleVmlinux,
 } from "../_programs.ts";
@@ -24,14 +25,7 @@ const PTYPE = join(ROOT, "scripts/ptype.ts");
 type Json = any;
 
 async function run(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runDeno(args);
 }
 
 /** Splits ptype's output into the printed definitions (each ends with a `}` line). */

@@ -24,6 +24,7 @@ import {
   KERNEL_MODULES,
   kernelDumpPath,
   kernelReference,
+  runDeno,
   sampleModule,
   sampleQemuDump,
   sampleVmlinux,
@@ -355,16 +356,8 @@ Deno.test("cli: --vmcoreinfo FILE opens a dump without VMCOREINFO; a bad file is
   const info = Deno.makeTempFileSync();
   Deno.writeTextFileSync(info, vmcoreinfo);
   const mod = new URL("../../../mod.ts", import.meta.url).pathname;
-  const run = async (...args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", mod, "-q", "--no-default-symbols", ...args],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-  };
+  const run = (...args: string[]) =>
+    runDeno(["run", "-A", mod, "-q", "--no-default-symbols", ...args]);
   try {
     const ok = await run("-c", path, "--vmcoreinfo", info, "-e", 'prog.object("UTS_RELEASE")');
     assert.equal(ok.code, 0, ok.stderr);

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { KERNEL, USER } from "../../_programs.ts";
+import { KERNEL, runDeno, USER } from "../../_programs.ts";
 import { vmlinux } from "../elf/_fixtures.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -17,14 +17,7 @@ const CORE = join(USER, "out/core/gcc-O0/types.gcore");
 const BIN = join(USER, "out/bin/gcc-O0/types");
 
 async function run(args: string[], perms = ["-A"]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...perms, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return await runDeno(["run", ...perms, ...args]);
 }
 
 function script(body: string): string {

@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { runDeno } from "../../_programs.ts";
 import { globalTypesSource } from "../../../scripts/gen_global_types.ts";
 import { installGlobals } from "../../../lib/runtime/globals.ts";
 import { Program } from "../../../lib/program/program.ts";
@@ -33,14 +34,9 @@ async function check(body: string): Promise<{ code: number; stderr: string }> {
   const path = `${dir}/script.ts`;
   const prelude = new URL("../../../lib/runtime/prelude.ts", import.meta.url).href;
   Deno.writeTextFileSync(path, `import ${JSON.stringify(prelude)};\n${body}\n`);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["check", path],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const out = await runDeno(["check", path]);
   Deno.removeSync(dir, { recursive: true });
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  return out;
 }
 
 Deno.test("a script that imports the prelude type-checks its helper calls", async () => {
