@@ -516,251 +516,144 @@ step_sample_reference() {
   log "sample-reference: $(ls "$SAMPLE_REF" | tr '\n' ' ')"
 }
 
-# ------------------------------------------------------------ irq-* -------
-# The IRQ sample: the sample kernel with guest/wyvern_irq.c, whose timer callbacks spin
-# forever, in hard-IRQ context on CPU 1 and in a softirq on CPU 0 (see
-# tests/data/kernel/irq-sample/README.md).
-IRQ="$SAMPLE/irq"
-IRQ_REPO="$REPO/tests/data/kernel/irq-sample"
-step_irq_module() {
-  if [[ -s "$IRQ/out/wyvern_irq.ko" && "$IRQ/out/wyvern_irq.ko" -nt "$HERE/guest/wyvern_irq.c" && "$FORCE" != 1 ]]; then
-    log "irq-module: up to date"; return
+# ------------------------------------------------------------ module samples
+# The module samples (irq-*, nmi-*, panic-*): the sample kernel with one test module of
+# ours, guest/wyvern_K.c, and a guest /init, guest/K_init.c, that loads it; dumped and
+# shipped to tests/data/kernel/K-sample/. Shared steps, by the sample's name K:
+
+# Builds guest/wyvern_K.c against the sample kernel tree.
+module_sample_module() {
+  local k="$1" d="$SAMPLE/$1" mod="wyvern_$1"
+  if [[ -s "$d/out/$mod.ko" && "$d/out/$mod.ko" -nt "$HERE/guest/$mod.c" && "$FORCE" != 1 ]]; then
+    log "$k-module: up to date"; return
   fi
-  [[ -s "$SOUT/bzImage" ]] || { log "irq-module: run sample-kernel first"; return 1; }
-  local m="$IRQ/module"; rm -rf "$m"; mkdir -p "$m" "$IRQ/out"
-  cp "$HERE/guest/wyvern_irq.c" "$m/"
-  echo 'obj-m := wyvern_irq.o' > "$m/Kbuild"
+  [[ -s "$SOUT/bzImage" ]] || { log "$k-module: run sample-kernel first"; return 1; }
+  local m="$d/module"; rm -rf "$m"; mkdir -p "$m" "$d/out"
+  cp "$HERE/guest/$mod.c" "$m/"
+  echo "obj-m := $mod.o" > "$m/Kbuild"
   make -C "$KSRC" M="$m" modules \
-    KCFLAGS="-fdebug-prefix-map=$m=/usr/src/wyvern_irq -fdebug-prefix-map=$KSRC=/usr/src/linux-source-6.1 $SAMPLE_GFLAGS" > "$IRQ/module.log" 2>&1 ||
-    { cat "$IRQ/module.log" >&2; return 1; }
-  cp "$m/wyvern_irq.ko" "$IRQ/out/wyvern_irq.ko"
-  log "irq-module: wyvern_irq.ko $(stat -c %s "$IRQ/out/wyvern_irq.ko") bytes"
+    KCFLAGS="-fdebug-prefix-map=$m=/usr/src/$mod -fdebug-prefix-map=$KSRC=/usr/src/linux-source-6.1 $SAMPLE_GFLAGS" > "$d/module.log" 2>&1 ||
+    { cat "$d/module.log" >&2; return 1; }
+  cp "$m/$mod.ko" "$d/out/$mod.ko"
+  log "$k-module: $mod.ko $(stat -c %s "$d/out/$mod.ko") bytes"
 }
 
-step_irq_initramfs() {
-  local ird="$IRQ/out/initramfs.cpio.gz"
-  if [[ -s "$ird" && "$ird" -nt "$IRQ/out/wyvern_irq.ko" && "$ird" -nt "$HERE/guest/irq_init.c" && "$FORCE" != 1 ]]; then
-    log "irq-initramfs: up to date"; return
+# /init (static guest/K_init.c) and the module without its debug sections.
+module_sample_initramfs() {
+  local k="$1" d="$SAMPLE/$1" mod="wyvern_$1"
+  local ird="$d/out/initramfs.cpio.gz"
+  if [[ -s "$ird" && "$ird" -nt "$d/out/$mod.ko" && "$ird" -nt "$HERE/guest/${k}_init.c" && "$FORCE" != 1 ]]; then
+    log "$k-initramfs: up to date"; return
   fi
-  local r="$IRQ/rootfs"; rm -rf "$r"; mkdir -p "$r"
-  gcc -static -Os -s -o "$r/init" "$HERE/guest/irq_init.c"
-  strip --strip-debug -o "$r/wyvern_irq.ko" "$IRQ/out/wyvern_irq.ko"
-  touch -d @0 "$r/init" "$r/wyvern_irq.ko"
+  local r="$d/rootfs"; rm -rf "$r"; mkdir -p "$r"
+  gcc -static -Os -s -o "$r/init" "$HERE/guest/${k}_init.c"
+  strip --strip-debug -o "$r/$mod.ko" "$d/out/$mod.ko"
+  touch -d @0 "$r/init" "$r/$mod.ko"
   cat > "$r/list" <<EOF
 dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
 dir /proc 0755 0 0
 dir /sys 0755 0 0
 file /init $r/init 0755 0 0
-file /wyvern_irq.ko $r/wyvern_irq.ko 0644 0 0
+file /$mod.ko $r/$mod.ko 0644 0 0
 EOF
   "$KSRC/usr/gen_init_cpio" -t 0 "$r/list" | gzip -9n > "$ird.tmp"
   mv "$ird.tmp" "$ird"
   rm -rf "$r"
-  log "irq-initramfs: $(stat -c %s "$ird") bytes"
+  log "$k-initramfs: $(stat -c %s "$ird") bytes"
 }
 
-step_irq_dump() {
-  if [[ -s "$IRQ/dump/vmcore.elf" && "$IRQ/dump/vmcore.elf" -nt "$IRQ/out/initramfs.cpio.gz" && "$IRQ/dump/vmcore.elf" -nt "$SOUT/bzImage" &&
-        "$FORCE" != 1 ]]; then
-    log "irq-dump: up to date"; return
+# Whether K's ELF dump is newer than its initramfs and the kernel (and FORCE is not 1).
+module_sample_dumped() {
+  local d="$SAMPLE/$1"
+  [[ -s "$d/dump/vmcore.elf" && "$d/dump/vmcore.elf" -nt "$d/out/initramfs.cpio.gz" && "$d/dump/vmcore.elf" -nt "$SOUT/bzImage" &&
+     "$FORCE" != 1 ]]
+}
+
+# Boots K's initramfs on the sample kernel (2 sockets), waits for the console line $2 and
+# dumps (boot_and_dump; the caller's environment gives SETTLE_S, READY_TIMEOUT_S and
+# PRE_DUMP_*). $3: the kernel command line; the rest: the dump formats.
+module_sample_dump() {
+  local k="$1" ready="$2" cmdline="$3"; shift 3
+  SMP=2,sockets=2,cores=1,threads=1 boot_and_dump "$SAMPLE/$k/dump" "$SOUT/bzImage" \
+    "$SAMPLE/$k/out/initramfs.cpio.gz" "$SAMPLE_MEM" max,la57=off "$cmdline" "$ready" "$@"
+}
+
+module_sample_convert() {
+  local k="$1" d="$SAMPLE/$1/dump"
+  if [[ -s "$d/vmcore.mdf-c-d31.kdump" && "$d/vmcore.mdf-c-d31.kdump" -nt "$d/vmcore.elf" && "$FORCE" != 1 ]]; then
+    log "$k-convert: up to date"; return
   fi
-  # SETTLE_S (5) s after READY, 3 s after the callbacks started spinning: stop and dump.
-  SETTLE_S="${SETTLE_S:-5}" READY_TIMEOUT_S="${IRQ_READY_TIMEOUT_S:-120}" SMP=2,sockets=2,cores=1,threads=1 boot_and_dump "$IRQ/dump" "$SOUT/bzImage" \
-    "$IRQ/out/initramfs.cpio.gz" "$SAMPLE_MEM" max,la57=off "$SAMPLE_CMDLINE" "^READY" elf kdump-zlib
+  mdf_convert "$d/vmcore.elf" "$d/vmcore.mdf-c-d31.kdump"
+  log "$k-convert: $(stat -c %s "$d/vmcore.mdf-c-d31.kdump") bytes"
 }
 
-step_irq_convert() {
-  if [[ -s "$IRQ/dump/vmcore.mdf-c-d31.kdump" && "$IRQ/dump/vmcore.mdf-c-d31.kdump" -nt "$IRQ/dump/vmcore.elf" && "$FORCE" != 1 ]]; then
-    log "irq-convert: up to date"; return
-  fi
-  mdf_convert "$IRQ/dump/vmcore.elf" "$IRQ/dump/vmcore.mdf-c-d31.kdump"
-  log "irq-convert: $(stat -c %s "$IRQ/dump/vmcore.mdf-c-d31.kdump") bytes"
-}
-
-step_irq_ship() {
-  mkdir -p "$IRQ_REPO"
-  cp -f "$IRQ/dump/vmcore.mdf-c-d31.kdump" "$IRQ/dump/console.log" "$IRQ/dump/boot.json" "$IRQ_REPO/"
-  zstd -q -19 -f "$IRQ/out/wyvern_irq.ko" -o "$IRQ_REPO/wyvern_irq.ko.zst"
-  chmod 0644 "$IRQ_REPO"/*
+# Copies K's kdump, console log, boot facts and module (zstd) into tests/data/kernel/K-sample/
+# with their SHA-256s, and records there drgn 0.0.22's traces with the IRQ sample's
+# drgn_ref.py (labels: cpu_curr(1), PID 2 (given CPU 1's registers by drgn), the crashed
+# thread (PID 1, given CPU 0's)): the tests' reference.
+module_sample_ship() {
+  local k="$1" d="$SAMPLE/$1" mod="wyvern_$1" repo="$REPO/tests/data/kernel/$1-sample"
+  mkdir -p "$repo"
+  cp -f "$d/dump/vmcore.mdf-c-d31.kdump" "$d/dump/console.log" "$d/dump/boot.json" "$repo/"
+  zstd -q -19 -f "$d/out/$mod.ko" -o "$repo/$mod.ko.zst"
+  chmod 0644 "$repo"/*
   (
-    cd "$IRQ_REPO"
-    sha256sum vmcore.mdf-c-d31.kdump wyvern_irq.ko.zst
-    echo "$(zstd -dc wyvern_irq.ko.zst | sha256sum | cut -d' ' -f1)  wyvern_irq.ko"
-  ) > "$IRQ_REPO/SHA256SUMS"
-  # drgn 0.0.22's traces (it gives CPU 1's registers to PID 2): the test's reference.
-  timeout 600 "$PY" "$IRQ_REPO/drgn_ref.py" "$IRQ/dump/vmcore.mdf-c-d31.kdump" "$SAMPLE/ship/vmlinux" \
-    "$IRQ/out/wyvern_irq.ko" > "$IRQ_REPO/drgn.json.tmp"
-  mv "$IRQ_REPO/drgn.json.tmp" "$IRQ_REPO/drgn.json"
-  log "irq-ship: $(du -bc "$IRQ_REPO"/* | tail -1)"
+    cd "$repo"
+    sha256sum vmcore.mdf-c-d31.kdump "$mod.ko.zst"
+    echo "$(zstd -dc "$mod.ko.zst" | sha256sum | cut -d' ' -f1)  $mod.ko"
+  ) > "$repo/SHA256SUMS"
+  timeout 600 "$PY" "$REPO/tests/data/kernel/irq-sample/drgn_ref.py" "$d/dump/vmcore.mdf-c-d31.kdump" \
+    "$SAMPLE/ship/vmlinux" "$d/out/$mod.ko" > "$repo/drgn.json.tmp"
+  mv "$repo/drgn.json.tmp" "$repo/drgn.json"
+  log "$k-ship: $(du -bc "$repo"/* | tail -1)"
 }
 
-# ------------------------------------------------------------ nmi-* -------
-# The NMI sample: the sample kernel with guest/wyvern_nmi.c, whose NMI_UNKNOWN handler
-# spins forever; the host injects an NMI, which CPU 0 forwards to CPU 1 (see
-# tests/data/kernel/nmi-sample/README.md).
-NMI="$SAMPLE/nmi"
-NMI_REPO="$REPO/tests/data/kernel/nmi-sample"
-step_nmi_module() {
-  if [[ -s "$NMI/out/wyvern_nmi.ko" && "$NMI/out/wyvern_nmi.ko" -nt "$HERE/guest/wyvern_nmi.c" && "$FORCE" != 1 ]]; then
-    log "nmi-module: up to date"; return
-  fi
-  [[ -s "$SOUT/bzImage" ]] || { log "nmi-module: run sample-kernel first"; return 1; }
-  local m="$NMI/module"; rm -rf "$m"; mkdir -p "$m" "$NMI/out"
-  cp "$HERE/guest/wyvern_nmi.c" "$m/"
-  echo 'obj-m := wyvern_nmi.o' > "$m/Kbuild"
-  make -C "$KSRC" M="$m" modules \
-    KCFLAGS="-fdebug-prefix-map=$m=/usr/src/wyvern_nmi -fdebug-prefix-map=$KSRC=/usr/src/linux-source-6.1 $SAMPLE_GFLAGS" > "$NMI/module.log" 2>&1 ||
-    { cat "$NMI/module.log" >&2; return 1; }
-  cp "$m/wyvern_nmi.ko" "$NMI/out/wyvern_nmi.ko"
-  log "nmi-module: wyvern_nmi.ko $(stat -c %s "$NMI/out/wyvern_nmi.ko") bytes"
+# The IRQ sample: guest/wyvern_irq.c's timer callbacks spin forever, in hard-IRQ context on
+# CPU 1 and in a softirq on CPU 0 (see tests/data/kernel/irq-sample/README.md).
+step_irq_module() { module_sample_module irq; }
+step_irq_initramfs() { module_sample_initramfs irq; }
+step_irq_dump() {
+  if module_sample_dumped irq; then log "irq-dump: up to date"; return; fi
+  # SETTLE_S (5) s after READY, 3 s after the callbacks started spinning: stop and dump.
+  SETTLE_S="${SETTLE_S:-5}" READY_TIMEOUT_S="${IRQ_READY_TIMEOUT_S:-120}" \
+    module_sample_dump irq "^READY" "$SAMPLE_CMDLINE" elf kdump-zlib
 }
+step_irq_convert() { module_sample_convert irq; }
+step_irq_ship() { module_sample_ship irq; }
 
-step_nmi_initramfs() {
-  local ird="$NMI/out/initramfs.cpio.gz"
-  if [[ -s "$ird" && "$ird" -nt "$NMI/out/wyvern_nmi.ko" && "$ird" -nt "$HERE/guest/nmi_init.c" && "$FORCE" != 1 ]]; then
-    log "nmi-initramfs: up to date"; return
-  fi
-  local r="$NMI/rootfs"; rm -rf "$r"; mkdir -p "$r"
-  gcc -static -Os -s -o "$r/init" "$HERE/guest/nmi_init.c"
-  strip --strip-debug -o "$r/wyvern_nmi.ko" "$NMI/out/wyvern_nmi.ko"
-  touch -d @0 "$r/init" "$r/wyvern_nmi.ko"
-  cat > "$r/list" <<EOF
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-file /init $r/init 0755 0 0
-file /wyvern_nmi.ko $r/wyvern_nmi.ko 0644 0 0
-EOF
-  "$KSRC/usr/gen_init_cpio" -t 0 "$r/list" | gzip -9n > "$ird.tmp"
-  mv "$ird.tmp" "$ird"
-  rm -rf "$r"
-  log "nmi-initramfs: $(stat -c %s "$ird") bytes"
-}
-
+# The NMI sample: guest/wyvern_nmi.c's NMI_UNKNOWN handler spins forever; the host injects
+# an NMI, which CPU 0 forwards to CPU 1 (see tests/data/kernel/nmi-sample/README.md).
+step_nmi_module() { module_sample_module nmi; }
+step_nmi_initramfs() { module_sample_initramfs nmi; }
 step_nmi_dump() {
-  if [[ -s "$NMI/dump/vmcore.elf" && "$NMI/dump/vmcore.elf" -nt "$NMI/out/initramfs.cpio.gz" && "$NMI/dump/vmcore.elf" -nt "$SOUT/bzImage" &&
-        "$FORCE" != 1 ]]; then
-    log "nmi-dump: up to date"; return
-  fi
+  if module_sample_dumped nmi; then log "nmi-dump: up to date"; return; fi
   # 1 s after READY: inject-nmi (QEMU 7.2 raises LINT1 on every CPU's local APIC, but
   # Linux leaves LINT1 masked on all but the boot CPU: CPU 0 takes it, and the module
   # forwards it to CPU 1); NMI_SETTLE_S (3) s later: stop and dump.
   PRE_DUMP_QMP='{"execute":"inject-nmi"}' PRE_DUMP_SLEEP_S="${NMI_SETTLE_S:-3}" SETTLE_S=1 \
-    READY_TIMEOUT_S="${NMI_READY_TIMEOUT_S:-120}" SMP=2,sockets=2,cores=1,threads=1 boot_and_dump "$NMI/dump" "$SOUT/bzImage" \
-    "$NMI/out/initramfs.cpio.gz" "$SAMPLE_MEM" max,la57=off "$SAMPLE_CMDLINE" "^READY" elf
+    READY_TIMEOUT_S="${NMI_READY_TIMEOUT_S:-120}" module_sample_dump nmi "^READY" "$SAMPLE_CMDLINE" elf
 }
+step_nmi_convert() { module_sample_convert nmi; }
+step_nmi_ship() { module_sample_ship nmi; }
 
-step_nmi_convert() {
-  if [[ -s "$NMI/dump/vmcore.mdf-c-d31.kdump" && "$NMI/dump/vmcore.mdf-c-d31.kdump" -nt "$NMI/dump/vmcore.elf" && "$FORCE" != 1 ]]; then
-    log "nmi-convert: up to date"; return
-  fi
-  mdf_convert "$NMI/dump/vmcore.elf" "$NMI/dump/vmcore.mdf-c-d31.kdump"
-  log "nmi-convert: $(stat -c %s "$NMI/dump/vmcore.mdf-c-d31.kdump") bytes"
-}
-
-step_nmi_ship() {
-  mkdir -p "$NMI_REPO"
-  cp -f "$NMI/dump/vmcore.mdf-c-d31.kdump" "$NMI/dump/console.log" "$NMI/dump/boot.json" "$NMI_REPO/"
-  zstd -q -19 -f "$NMI/out/wyvern_nmi.ko" -o "$NMI_REPO/wyvern_nmi.ko.zst"
-  chmod 0644 "$NMI_REPO"/*
-  (
-    cd "$NMI_REPO"
-    sha256sum vmcore.mdf-c-d31.kdump wyvern_nmi.ko.zst
-    echo "$(zstd -dc wyvern_nmi.ko.zst | sha256sum | cut -d' ' -f1)  wyvern_nmi.ko"
-  ) > "$NMI_REPO/SHA256SUMS"
-  # drgn 0.0.22's traces, with the IRQ sample's drgn_ref.py (same labels: cpu_curr(1), PID 2
-  # (given CPU 1's registers), the crashed thread (PID 1, given CPU 0's)): the test's reference.
-  timeout 600 "$PY" "$IRQ_REPO/drgn_ref.py" "$NMI/dump/vmcore.mdf-c-d31.kdump" "$SAMPLE/ship/vmlinux" \
-    "$NMI/out/wyvern_nmi.ko" > "$NMI_REPO/drgn.json.tmp"
-  mv "$NMI_REPO/drgn.json.tmp" "$NMI_REPO/drgn.json"
-  log "nmi-ship: $(du -bc "$NMI_REPO"/* | tail -1)"
-}
-
-# ------------------------------------------------------------ panic-* -----
-# The panic sample: the sample kernel with guest/wyvern_panic.c, whose kernel thread
-# wyv_panicker (bound to CPU 1) calls panic(); the guest boots with panic=0, so panic()
-# stops CPU 0 and loops forever on CPU 1 (see tests/data/kernel/panic-sample/README.md).
-PANIC="$SAMPLE/panic"
-PANIC_REPO="$REPO/tests/data/kernel/panic-sample"
-step_panic_module() {
-  if [[ -s "$PANIC/out/wyvern_panic.ko" && "$PANIC/out/wyvern_panic.ko" -nt "$HERE/guest/wyvern_panic.c" && "$FORCE" != 1 ]]; then
-    log "panic-module: up to date"; return
-  fi
-  [[ -s "$SOUT/bzImage" ]] || { log "panic-module: run sample-kernel first"; return 1; }
-  local m="$PANIC/module"; rm -rf "$m"; mkdir -p "$m" "$PANIC/out"
-  cp "$HERE/guest/wyvern_panic.c" "$m/"
-  echo 'obj-m := wyvern_panic.o' > "$m/Kbuild"
-  make -C "$KSRC" M="$m" modules \
-    KCFLAGS="-fdebug-prefix-map=$m=/usr/src/wyvern_panic -fdebug-prefix-map=$KSRC=/usr/src/linux-source-6.1 $SAMPLE_GFLAGS" > "$PANIC/module.log" 2>&1 ||
-    { cat "$PANIC/module.log" >&2; return 1; }
-  cp "$m/wyvern_panic.ko" "$PANIC/out/wyvern_panic.ko"
-  log "panic-module: wyvern_panic.ko $(stat -c %s "$PANIC/out/wyvern_panic.ko") bytes"
-}
-
-step_panic_initramfs() {
-  local ird="$PANIC/out/initramfs.cpio.gz"
-  if [[ -s "$ird" && "$ird" -nt "$PANIC/out/wyvern_panic.ko" && "$ird" -nt "$HERE/guest/panic_init.c" && "$FORCE" != 1 ]]; then
-    log "panic-initramfs: up to date"; return
-  fi
-  local r="$PANIC/rootfs"; rm -rf "$r"; mkdir -p "$r"
-  gcc -static -Os -s -o "$r/init" "$HERE/guest/panic_init.c"
-  strip --strip-debug -o "$r/wyvern_panic.ko" "$PANIC/out/wyvern_panic.ko"
-  touch -d @0 "$r/init" "$r/wyvern_panic.ko"
-  cat > "$r/list" <<EOF
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-file /init $r/init 0755 0 0
-file /wyvern_panic.ko $r/wyvern_panic.ko 0644 0 0
-EOF
-  "$KSRC/usr/gen_init_cpio" -t 0 "$r/list" | gzip -9n > "$ird.tmp"
-  mv "$ird.tmp" "$ird"
-  rm -rf "$r"
-  log "panic-initramfs: $(stat -c %s "$ird") bytes"
-}
-
+# The panic sample: guest/wyvern_panic.c's kernel thread wyv_panicker (bound to CPU 1) calls
+# panic(); the guest boots with panic=0, so panic() stops CPU 0 and loops forever on CPU 1
+# (see tests/data/kernel/panic-sample/README.md).
+step_panic_module() { module_sample_module panic; }
+step_panic_initramfs() { module_sample_initramfs panic; }
 # panic=0 instead of the sample's panic=-1: panic() must not reboot.
 PANIC_CMDLINE="${SAMPLE_CMDLINE/panic=-1/panic=0}"
 step_panic_dump() {
-  if [[ -s "$PANIC/dump/vmcore.elf" && "$PANIC/dump/vmcore.elf" -nt "$PANIC/out/initramfs.cpio.gz" && "$PANIC/dump/vmcore.elf" -nt "$SOUT/bzImage" &&
-        "$FORCE" != 1 ]]; then
-    log "panic-dump: up to date"; return
-  fi
+  if module_sample_dumped panic; then log "panic-dump: up to date"; return; fi
   # Waits for the end of panic()'s report ("---[ end Kernel panic - not syncing: ..."),
   # then PANIC_SETTLE_S (2) s: CPU 1 loops in panic()'s mdelay(), CPU 0 halts in
   # stop_this_cpu(); stop, QMP dump: ELF.
-  SETTLE_S="${PANIC_SETTLE_S:-2}" READY_TIMEOUT_S="${PANIC_READY_TIMEOUT_S:-120}" SMP=2,sockets=2,cores=1,threads=1 boot_and_dump "$PANIC/dump" \
-    "$SOUT/bzImage" "$PANIC/out/initramfs.cpio.gz" "$SAMPLE_MEM" max,la57=off "$PANIC_CMDLINE" "end Kernel panic - not syncing: wyvern" elf
+  SETTLE_S="${PANIC_SETTLE_S:-2}" READY_TIMEOUT_S="${PANIC_READY_TIMEOUT_S:-120}" \
+    module_sample_dump panic "end Kernel panic - not syncing: wyvern" "$PANIC_CMDLINE" elf
 }
-
-step_panic_convert() {
-  if [[ -s "$PANIC/dump/vmcore.mdf-c-d31.kdump" && "$PANIC/dump/vmcore.mdf-c-d31.kdump" -nt "$PANIC/dump/vmcore.elf" && "$FORCE" != 1 ]]; then
-    log "panic-convert: up to date"; return
-  fi
-  mdf_convert "$PANIC/dump/vmcore.elf" "$PANIC/dump/vmcore.mdf-c-d31.kdump"
-  log "panic-convert: $(stat -c %s "$PANIC/dump/vmcore.mdf-c-d31.kdump") bytes"
-}
-
-step_panic_ship() {
-  mkdir -p "$PANIC_REPO"
-  cp -f "$PANIC/dump/vmcore.mdf-c-d31.kdump" "$PANIC/dump/console.log" "$PANIC/dump/boot.json" "$PANIC_REPO/"
-  zstd -q -19 -f "$PANIC/out/wyvern_panic.ko" -o "$PANIC_REPO/wyvern_panic.ko.zst"
-  chmod 0644 "$PANIC_REPO"/*
-  (
-    cd "$PANIC_REPO"
-    sha256sum vmcore.mdf-c-d31.kdump wyvern_panic.ko.zst
-    echo "$(zstd -dc wyvern_panic.ko.zst | sha256sum | cut -d' ' -f1)  wyvern_panic.ko"
-  ) > "$PANIC_REPO/SHA256SUMS"
-  # drgn 0.0.22's traces, with the IRQ sample's drgn_ref.py (same labels: cpu_curr(1), PID 2
-  # (given CPU 1's registers), the crashed thread (PID 1, given CPU 0's)).
-  timeout 600 "$PY" "$IRQ_REPO/drgn_ref.py" "$PANIC/dump/vmcore.mdf-c-d31.kdump" "$SAMPLE/ship/vmlinux" \
-    "$PANIC/out/wyvern_panic.ko" > "$PANIC_REPO/drgn.json.tmp"
-  mv "$PANIC_REPO/drgn.json.tmp" "$PANIC_REPO/drgn.json"
-  log "panic-ship: $(du -bc "$PANIC_REPO"/* | tail -1)"
-}
+step_panic_convert() { module_sample_convert panic; }
+step_panic_ship() { module_sample_ship panic; }
 
 timed() {
   local s=$1 t0; t0=$(date +%s.%N)
