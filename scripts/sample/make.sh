@@ -50,7 +50,7 @@
 #   sample-reference  drgn 0.0.22 on the makedumpfile conversion, with the shipped vmlinux
 #                     -> tests/data/sample/ (JSON, SUMMARY.md, and the kdump: it is < 3 MB)
 #   irq-module        build guest/wyvern_irq.c against the sample tree (needs sample-kernel)
-#   irq-initramfs     usr/gen_init_cpio: /init (static guest/irq_init.c), /wyvern_irq.ko
+#   irq-initramfs     usr/gen_init_cpio: /init (static guest/module_init.c, -DSAMPLE=irq), /wyvern_irq.ko
 #                     (debug sections stripped), /dev/console
 #   irq-dump          boot the sample kernel (as sample-dump), wait for READY and SETTLE_S
 #                     (5) more seconds: CPU 1 spins in an hrtimer callback (hard IRQ), CPU 0
@@ -61,7 +61,7 @@
 #                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
 #                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
 #   nmi-module        build guest/wyvern_nmi.c against the sample tree (needs sample-kernel)
-#   nmi-initramfs     usr/gen_init_cpio: /init (static guest/nmi_init.c), /wyvern_nmi.ko
+#   nmi-initramfs     usr/gen_init_cpio: /init (static guest/module_init.c, -DSAMPLE=nmi -DUSER_SPINNER), /wyvern_nmi.ko
 #                     (debug sections stripped), /dev/console
 #   nmi-dump          boot the sample kernel (as sample-dump), wait for READY and 1 s, QMP
 #                     inject-nmi (CPU 0 takes it; its handler sends an NMI IPI to CPU 1), wait
@@ -73,7 +73,7 @@
 #                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
 #                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
 #   panic-module      build guest/wyvern_panic.c against the sample tree (needs sample-kernel)
-#   panic-initramfs   usr/gen_init_cpio: /init (static guest/panic_init.c), /wyvern_panic.ko
+#   panic-initramfs   usr/gen_init_cpio: /init (static guest/module_init.c, -DSAMPLE=panic), /wyvern_panic.ko
 #                     (debug sections stripped), /dev/console
 #   panic-dump        boot the sample kernel (as sample-dump, but panic=0), whose module's
 #                     kthread wyv_panicker panics on CPU 1 500 ms after load; wait for the
@@ -518,7 +518,7 @@ step_sample_reference() {
 
 # ------------------------------------------------------------ module samples
 # The module samples (irq-*, nmi-*, panic-*): the sample kernel with one test module of
-# ours, guest/wyvern_K.c, and a guest /init, guest/K_init.c, that loads it; dumped and
+# ours, guest/wyvern_K.c, and a guest /init, guest/module_init.c built for K, that loads it; dumped and
 # shipped to tests/data/kernel/K-sample/. Shared steps, by the sample's name K:
 
 # Builds guest/wyvern_K.c against the sample kernel tree.
@@ -538,15 +538,17 @@ module_sample_module() {
   log "$k-module: $mod.ko $(stat -c %s "$d/out/$mod.ko") bytes"
 }
 
-# /init (static guest/K_init.c) and the module without its debug sections.
+# /init (static guest/module_init.c for K; $2: extra compiler flags) and the module
+# without its debug sections.
 module_sample_initramfs() {
   local k="$1" d="$SAMPLE/$1" mod="wyvern_$1"
   local ird="$d/out/initramfs.cpio.gz"
-  if [[ -s "$ird" && "$ird" -nt "$d/out/$mod.ko" && "$ird" -nt "$HERE/guest/${k}_init.c" && "$FORCE" != 1 ]]; then
+  if [[ -s "$ird" && "$ird" -nt "$d/out/$mod.ko" && "$ird" -nt "$HERE/guest/module_init.c" && "$FORCE" != 1 ]]; then
     log "$k-initramfs: up to date"; return
   fi
   local r="$d/rootfs"; rm -rf "$r"; mkdir -p "$r"
-  gcc -static -Os -s -o "$r/init" "$HERE/guest/${k}_init.c"
+  # shellcheck disable=SC2086 # $2: flags, split on purpose
+  gcc -static -Os -s -DSAMPLE="\"$k\"" ${2:-} -o "$r/init" "$HERE/guest/module_init.c"
   strip --strip-debug -o "$r/$mod.ko" "$d/out/$mod.ko"
   touch -d @0 "$r/init" "$r/$mod.ko"
   cat > "$r/list" <<EOF
@@ -625,7 +627,7 @@ step_irq_ship() { module_sample_ship irq; }
 # The NMI sample: guest/wyvern_nmi.c's NMI_UNKNOWN handler spins forever; the host injects
 # an NMI, which CPU 0 forwards to CPU 1 (see tests/data/kernel/nmi-sample/README.md).
 step_nmi_module() { module_sample_module nmi; }
-step_nmi_initramfs() { module_sample_initramfs nmi; }
+step_nmi_initramfs() { module_sample_initramfs nmi -DUSER_SPINNER; }
 step_nmi_dump() {
   if module_sample_dumped nmi; then log "nmi-dump: up to date"; return; fi
   # 1 s after READY: inject-nmi (QEMU 7.2 raises LINT1 on every CPU's local APIC, but

@@ -9,7 +9,7 @@
  * ours on CPU 0's NMI IST stack (CPU 0 was idle, in the kernel), with the
  * registers of the interrupted context in the struct pt_regs that asm_exc_nmi
  * put at the top of that stack.  The first CPU in the handler sends an NMI
- * IPI to the others: CPU 1, running a user-mode loop (nmi_init.c), takes it
+ * IPI to the others: CPU 1, running a user-mode loop (module_init.c), takes it
  * on its task stack (asm_exc_nmi switches there for NMIs from user mode) and
  * enters the handler too.
  *

@@ -1,13 +1,23 @@
 /*
- * /init of the guest of Wyvern's NMI sample dump (scripts/sample/make.sh,
- * steps nmi-*).  Static, no shell: mounts /proc, /sys and /dev, stays on
- * CPU 0, loads /wyvern_nmi.ko (which registers an NMI_UNKNOWN handler that
- * spins forever), forks a child pinned to CPU 1 that loops in user mode
- * (wyvern_user_spin), prints a READY line and sleeps.  The host then injects
- * an NMI (QMP inject-nmi) into CPU 0 (idle), whose handler forwards one to
- * CPU 1 (in user mode): both CPUs enter the handler and stay there.
+ * /init of the guests of Wyvern's module sample dumps (scripts/sample/make.sh,
+ * steps irq-*, nmi-*, panic-*), built once per sample with -DSAMPLE='"K"'.
+ * Static, no shell: mounts /proc, /sys and /dev, stays on CPU 0, loads
+ * /wyvern_K.ko, prints a READY line at once and sleeps.
  *
- * Build: gcc -static -Os -s -o init nmi_init.c
+ *  - irq: the module's timer callbacks start spinning forever 1.5 s later in a
+ *    softirq on CPU 0, 2 s later in hard-IRQ context on CPU 1.  (READY comes
+ *    before the spins: after them user space does not run again, and time may
+ *    stop when CPU 1 was the CPU that updates jiffies.)
+ *  - nmi (-DUSER_SPINNER): the module registers an NMI_UNKNOWN handler that
+ *    spins forever; /init also forks a child pinned to CPU 1 that loops in user
+ *    mode (wyvern_user_spin).  The host then injects an NMI (QMP inject-nmi)
+ *    into CPU 0 (idle), whose handler forwards one to CPU 1 (in user mode):
+ *    both CPUs enter the handler and stay there.
+ *  - panic: the module's kernel thread wyv_panicker, bound to CPU 1, calls
+ *    panic() 500 ms later (CPU 0 goes idle); panic() then stops CPU 0 and
+ *    halts CPU 1 for good.
+ *
+ * Build: gcc -static -Os -s -DSAMPLE='"irq"' -o init module_init.c
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +29,10 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#ifndef SAMPLE
+#error "build with -DSAMPLE='\"irq\"' (or nmi, panic)"
+#endif
 
 static void say(const char *s)
 {
@@ -45,6 +59,7 @@ static void print_file(const char *prefix, const char *path)
 	say(line);
 }
 
+#ifdef USER_SPINNER
 /* Counts forever in user mode, on CPU 1: the context CPU 1's NMI interrupts. */
 volatile unsigned long wyvern_user_spins;
 __attribute__((noinline)) static void wyvern_user_spin(void)
@@ -52,6 +67,7 @@ __attribute__((noinline)) static void wyvern_user_spin(void)
 	for (;;)
 		wyvern_user_spins++;
 }
+#endif
 
 int main(void)
 {
@@ -59,22 +75,23 @@ int main(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-	sethostname("wyvern-nmi", 10);
+	sethostname("wyvern-" SAMPLE, sizeof("wyvern-" SAMPLE) - 1);
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
 	if (sched_setaffinity(0, sizeof set, &set))
 		say("SAMPLE_WARN sched_setaffinity failed\n");
 
-	int fd = open("/wyvern_nmi.ko", O_RDONLY | O_CLOEXEC);
+	int fd = open("/wyvern_" SAMPLE ".ko", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || syscall(SYS_finit_module, fd, "", 0)) {
-		snprintf(line, sizeof line, "SAMPLE_WARN wyvern_nmi.ko: %s\n", strerror(errno));
+		snprintf(line, sizeof line, "SAMPLE_WARN wyvern_" SAMPLE ".ko: %s\n", strerror(errno));
 		say(line);
 	}
 	if (fd >= 0)
 		close(fd);
 	print_file("SAMPLE_MODULES", "/proc/modules");
 
+#ifdef USER_SPINNER
 	pid_t child = fork();
 	if (child == 0) {
 		CPU_ZERO(&set);
@@ -85,6 +102,7 @@ int main(void)
 	}
 	snprintf(line, sizeof line, "SAMPLE_SPINNER %d\n", (int)child);
 	say(line);
+#endif
 
 	struct utsname u;
 	uname(&u);
@@ -92,7 +110,7 @@ int main(void)
 	say(line);
 	print_file("SAMPLE_CMDLINE", "/proc/cmdline");
 	print_file("SAMPLE_UPTIME", "/proc/uptime");
-	say("READY nmi\n");
+	say("READY " SAMPLE "\n");
 	for (;;)
 		pause();
 }
