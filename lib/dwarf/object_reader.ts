@@ -201,7 +201,11 @@ export function staticAddress(die: Die, expr: Uint8Array): bigint | null {
   return null;
 }
 
-function constValueOf(die: Die): bigint | Uint8Array {
+/**
+ * A `DW_AT_const_value`: the bytes of a block or string form (strings with
+ * their NUL), else the constant.
+ */
+export function constValueOf(die: Die): bigint | Uint8Array {
   const form = die.formOf(DW_AT.const_value);
   switch (form) {
     case DW_FORM.block1:

@@ -19,7 +19,7 @@
  */
 
 import { type DwarfRegisters, X86_64_DWARF } from "../arch/x86_64.ts";
-import { DW_AT, DW_FORM, DW_TAG } from "../dwarf/constants.ts";
+import { DW_AT, DW_TAG } from "../dwarf/constants.ts";
 import type { Die, DieRef } from "../dwarf/die.ts";
 import type { DwarfInfo } from "../dwarf/dwarf_info.ts";
 import {
@@ -30,6 +30,7 @@ import {
 } from "../dwarf/expr.ts";
 import { type LineTable, LineTables } from "../dwarf/line.ts";
 import { locationList } from "../dwarf/loclists.ts";
+import { constValueOf } from "../dwarf/object_reader.ts";
 import type { DwarfUnit } from "../dwarf/unit.ts";
 import { DecodeError, FaultError, LookupError, ObjectAbsentError } from "../errors.ts";
 import { newAbsent, newValue, type TypedObject, valueFromBytes } from "../object/typed_object.ts";
@@ -505,28 +506,8 @@ function dieType(dwarf: DwarfInfo, die: Die): Type {
 }
 
 function constValueObject(prog: Program, type: Type, die: Die): TypedObject {
-  const form = die.formOf(DW_AT.const_value);
-  switch (form) {
-    case DW_FORM.block1:
-    case DW_FORM.block2:
-    case DW_FORM.block4:
-    case DW_FORM.block:
-    case DW_FORM.exprloc:
-      return valueFromBytes(prog, type, die.block(DW_AT.const_value)!);
-    case DW_FORM.string:
-    case DW_FORM.strp:
-    case DW_FORM.line_strp:
-    case DW_FORM.strx:
-    case DW_FORM.strx1:
-    case DW_FORM.strx2:
-    case DW_FORM.strx3:
-    case DW_FORM.strx4: {
-      const s = die.string(DW_AT.const_value)!;
-      return valueFromBytes(prog, type, new TextEncoder().encode(s + "\0"));
-    }
-    default:
-      return newValue(prog, type, die.constant(DW_AT.const_value)!.value);
-  }
+  const v = constValueOf(die);
+  return v instanceof Uint8Array ? valueFromBytes(prog, type, v) : newValue(prog, type, v);
 }
 
 /**
