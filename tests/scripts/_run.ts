@@ -16,7 +16,7 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 export const SCRIPT_DUMPS = ["mdf-c-d31.kdump", "la57.kdump", "sample"] as const;
 
 /** A dump and its vmlinux. */
-async function target(dump: (typeof SCRIPT_DUMPS)[number]): Promise<[string, string]> {
+export async function target(dump: (typeof SCRIPT_DUMPS)[number]): Promise<[string, string]> {
   if (dump === "sample") {
     return [join(ROOT, "tests/data/sample/vmcore.mdf-c-d31.kdump"), await sampleVmlinux()];
   }
@@ -41,13 +41,14 @@ async function deno(perms: string, args: string[]): Promise<Run> {
 export async function runBothWays(
   name: string,
   dump: (typeof SCRIPT_DUMPS)[number],
+  args: string[] = [],
 ): Promise<{ prelude: Run; runner: Run }> {
   const script = join(ROOT, "scripts", `${name}.ts`);
   const [core, vml] = await target(dump);
   const [prelude, runner] = await Promise.all([
     // A dump needs read permission alone.
-    deno("--allow-read", [script, core, "-q", "-s", vml]),
-    deno("-A", [join(ROOT, "mod.ts"), "-q", "-c", core, "-s", vml, script]),
+    deno("--allow-read", [script, core, "-q", "-s", vml, ...args]),
+    deno("-A", [join(ROOT, "mod.ts"), "-q", "-c", core, "-s", vml, script, ...args]),
   ]);
   return { prelude, runner };
 }

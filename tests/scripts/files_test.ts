@@ -5,33 +5,20 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { KERNEL, runDeno, sampleVmlinux } from "../_programs.ts";
-import { vmlinux } from "../lib/elf/_fixtures.ts";
-import { type HelperDump, helperGolden } from "../helpers/linux/_mm_slab_fs.ts";
+import { runDeno } from "../_programs.ts";
+import { helperGolden } from "../helpers/linux/_mm_slab_fs.ts";
+import { runBothWays, target } from "./_run.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const SCRIPT = join(ROOT, "scripts/files.ts");
-
-async function target(dump: HelperDump): Promise<[string, string]> {
-  if (dump === "sample") {
-    return [join(ROOT, "tests/data/sample/vmcore.mdf-c-d31.kdump"), await sampleVmlinux()];
-  }
-  return [join(KERNEL, "vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump"), await vmlinux()];
-}
+const SCRIPT = new URL("../../scripts/files.ts", import.meta.url).pathname;
 
 async function deno(args: string[]) {
-  return await runDeno(["run", "-A", ...args]);
+  return await runDeno(["run", "--allow-read", ...args]);
 }
 
-for (const dump of ["kdump", "sample"] as const) {
+for (const [dump, golden] of [["mdf-c-d31.kdump", "kdump"], ["sample", "sample"]] as const) {
   Deno.test(`scripts/files.ts 1 on ${dump}: as drgn's print_files(), both ways`, async () => {
-    const want = helperGolden(dump).scripts["files 1"];
-    const [core, vml] = await target(dump);
-    const [prelude, runner] = await Promise.all([
-      deno([SCRIPT, core, "-q", "-s", vml, "1"]),
-      deno([join(ROOT, "mod.ts"), "-q", "-c", core, "-s", vml, SCRIPT, "1"]),
-    ]);
+    const want = helperGolden(golden).scripts["files 1"];
+    const { prelude, runner } = await runBothWays("files", dump, ["1"]);
     assert.equal(prelude.code, 0, prelude.stderr);
     assert.equal(prelude.stdout, want);
     assert.equal(runner.code, 0, runner.stderr);
@@ -40,7 +27,7 @@ for (const dump of ["kdump", "sample"] as const) {
 }
 
 Deno.test("scripts/files.ts: a task with a reserved descriptor, an unknown PID, bad usage", async () => {
-  const [core, vml] = await target("kdump");
+  const [core, vml] = await target("mdf-c-d31.kdump");
   // nc (PID 105) is in accept(): fd 4 is reserved with no file yet, where
   // drgn's print_files() fails; the other descriptors are drgn's.
   const nc = helperGolden("kdump").tasks.find((t: { pid: number }) => t.pid === 105);
