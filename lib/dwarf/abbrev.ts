@@ -67,15 +67,12 @@ export class AbbrevTable {
 
   /** The value of spec `i` if its form is `DW_FORM_implicit_const`, else 0n. */
   implicitConst(i: number): bigint {
-    const v = this.#implicitConst[i] ?? 0;
-    if (v === v) return BigInt(v);
-    return this.#bigConst?.get(i) ?? 0n;
+    return implicitConstOf(this.#implicitConst, this.#bigConst, i);
   }
 
   /** {@link implicitConst} as a number (NaN if it does not fit). */
   implicitConstNumber(i: number): number {
-    const v = this.#implicitConst[i] ?? 0;
-    return v === v ? v : Number(this.#bigConst?.get(i) ?? 0n);
+    return implicitConstNumberOf(this.#implicitConst, this.#bigConst, i);
   }
 
   /** The abbreviation index for `code`, or -1 if the table has no such code. */
@@ -83,6 +80,60 @@ export class AbbrevTable {
     if (code < this.byCode.length) return this.byCode[code]! - 1;
     return this.#sparse?.get(code) ?? -1;
   }
+}
+
+/**
+ * Decodes the SLEB128 implicit constant in `data[start, end)` into
+ * `values[k]`; a value wider than 49 bits is stored as NaN and returned
+ * exactly (64-bit), else null is returned.
+ */
+export function implicitConstAt(
+  data: Uint8Array,
+  start: number,
+  end: number,
+  values: Float64Array,
+  k: number,
+): bigint | null {
+  if (end - start <= 7) {
+    let value = 0;
+    let mul = 1;
+    for (let q = start; q < end; q++) {
+      value += (data[q]! & 0x7f) * mul;
+      mul *= 128;
+    }
+    if (data[end - 1]! & 0x40) value -= mul;
+    values[k] = value;
+    return null;
+  }
+  let big = 0n;
+  let shift = 0n;
+  for (let q = start; q < end; q++) {
+    big |= BigInt(data[q]! & 0x7f) << shift;
+    shift += 7n;
+  }
+  if (data[end - 1]! & 0x40) big -= 1n << shift;
+  values[k] = NaN;
+  return BigInt.asIntN(64, big);
+}
+
+/** Value `i` of implicit constants stored by {@link implicitConstAt}. */
+export function implicitConstOf(
+  values: Float64Array,
+  bigs: Map<number, bigint> | null,
+  i: number,
+): bigint {
+  const v = values[i] ?? 0;
+  return v === v ? BigInt(v) : bigs?.get(i) ?? 0n;
+}
+
+/** {@link implicitConstOf} as a number (NaN if it does not fit). */
+export function implicitConstNumberOf(
+  values: Float64Array,
+  bigs: Map<number, bigint> | null,
+  i: number,
+): number {
+  const v = values[i] ?? 0;
+  return v === v ? v : Number(bigs?.get(i) ?? 0n);
 }
 
 /**
@@ -235,29 +286,9 @@ export function parseAbbrevTable(
       attrForm[k] = form;
       if (form === DW_FORM.implicit_const) {
         const c = pos;
-        let value = 0;
-        mul = 1;
-        do {
-          b = data[pos++]!;
-          value += (b & 0x7f) * mul;
-          mul *= 128;
-        } while (b & 0x80);
-        if (b & 0x40) value -= mul;
-        if (pos - c <= 7) {
-          implicitConst[k] = value;
-        } else {
-          // Wider than 49 bits: decode exactly.
-          let big = 0n;
-          let shift = 0n;
-          for (let q = c; q < pos; q++) {
-            big |= BigInt(data[q]! & 0x7f) << shift;
-            shift += 7n;
-          }
-          if (data[pos - 1]! & 0x40) big -= 1n << shift;
-          implicitConst[k] = NaN;
-          bigConst ??= new Map();
-          bigConst.set(k, BigInt.asIntN(64, big));
-        }
+        do b = data[pos++]!; while (b & 0x80);
+        const big = implicitConstAt(data, c, pos, implicitConst, k);
+        if (big !== null) (bigConst ??= new Map()).set(k, big);
       }
       k++;
     }

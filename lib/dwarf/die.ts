@@ -14,7 +14,13 @@ import { cstringAt } from "../binary/byte_reader.ts";
 import { abbrevCodeText, type AbbrevTable, parseAbbrevTable } from "./abbrev.ts";
 import { DW_AT, DW_FORM, DW_TAG, dwName } from "./constants.ts";
 import { formFixedSize, skipVariableForm, VARIABLE_SIZE } from "./form.ts";
-import { type DwarfSections, ensureSection } from "./sections.ts";
+import {
+  type DwarfSections,
+  ensureSection,
+  fillSection,
+  isLazySection,
+  sectionCString,
+} from "./sections.ts";
 import { type DwarfUnit, findUnitIndex, parseUnitHeaders, unitSectionName } from "./unit.ts";
 
 /** A global DIE address: `.debug_info` offset, or `TYPES_BASE + .debug_types offset`. */
@@ -104,10 +110,44 @@ export class DieReader {
   abbrevTable(offset: number): AbbrevTable {
     let t = this.#abbrevs.get(offset);
     if (t === undefined) {
-      t = parseAbbrevTable(this.sections.abbrev, offset);
+      const a = this.sections.abbrev;
+      if (isLazySection(a)) {
+        // Read up to the next unit's table; a table running past it (not
+        // written by any compiler) is parsed again from the whole section.
+        const end = this.#abbrevEnd(offset);
+        ensureSection(a, offset, end);
+        try {
+          t = parseAbbrevTable(a.subarray(0, end), offset);
+        } catch {
+          fillSection(a);
+          t = parseAbbrevTable(a, offset);
+        }
+      } else {
+        t = parseAbbrevTable(a, offset);
+      }
       this.#abbrevs.set(offset, t);
     }
     return t;
+  }
+
+  /** Sorted distinct abbreviation table offsets of the units (built on first use). */
+  #abbrevOffsets: Float64Array | null = null;
+
+  /** The next unit's table offset after `offset`, or the end of `.debug_abbrev`. */
+  #abbrevEnd(offset: number): number {
+    if (this.#abbrevOffsets === null) {
+      this.#abbrevOffsets = Float64Array.from(new Set(this.units.map((u) => u.abbrevOffset)))
+        .sort();
+    }
+    const o = this.#abbrevOffsets;
+    let lo = 0;
+    let hi = o.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (o[mid]! <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < o.length ? o[lo]! : this.sections.abbrev.length;
   }
 
   /** Section bytes of a unit. */
@@ -369,14 +409,14 @@ export class DieReader {
   strp(offset: number): string {
     const s = this.sections.str;
     if (s === undefined) throw new DecodeError(".debug_str", offset, "section is missing");
-    return cstringAt(s, offset, ".debug_str");
+    return sectionCString(s, offset, ".debug_str");
   }
 
   /** The string at `offset` of `.debug_line_str`. */
   lineStrp(offset: number): string {
     const s = this.sections.lineStr;
     if (s === undefined) throw new DecodeError(".debug_line_str", offset, "section is missing");
-    return cstringAt(s, offset, ".debug_line_str");
+    return sectionCString(s, offset, ".debug_line_str");
   }
 
   /** Entry `index` of the unit's `.debug_addr` table. */

@@ -19,7 +19,7 @@ import { DW_AT, DW_TAG } from "./constants.ts";
 import { type Die, DieReader, type DieRef, TYPES_BASE } from "./die.ts";
 import { buildNameIndexParallel, type ParallelOptions } from "./index_parallel.ts";
 import { FLAG_DECLARATION, FLAG_HAS_ADDRESS, IndexKind } from "./index_scan.ts";
-import { buildNameIndex, kindMask, NameIndex } from "./name_index.ts";
+import { buildNameIndex, kindMask, type LazyIndexBlob, NameIndex } from "./name_index.ts";
 import { type DwarfObject, ObjectReader } from "./object_reader.ts";
 import { type ArangeTable, dieRanges, parseAranges } from "./ranges.ts";
 import { checkSections, type DwarfSections } from "./sections.ts";
@@ -169,6 +169,20 @@ export class DwarfInfo {
     this.#index = NameIndex.deserialize(bytes, this.sections, this.reader.units);
   }
 
+  /**
+   * Adopts a serialized name index that is read as lookups need it (from
+   * the on-disk cache; see `NameIndex.open`). Throws a {@link DecodeError}
+   * if its header does not fit the sections. Should the blob turn out
+   * damaged later, the index is built afresh and `onRebuild` gets it.
+   */
+  openIndex(blob: LazyIndexBlob, onRebuild?: (fresh: NameIndex) => void): void {
+    this.#index = NameIndex.open(blob, this.sections, this.reader.units, () => {
+      const fresh = this.#build();
+      onRebuild?.(fresh);
+      return fresh;
+    });
+  }
+
   /** Whether the name index is built or loaded. */
   get hasIndex(): boolean {
     return this.#index !== null;
@@ -176,13 +190,15 @@ export class DwarfInfo {
 
   /** Builds the name index on this thread (no-op if built). */
   buildIndex(): NameIndex {
-    if (this.#index === null) {
-      this.#index = buildNameIndex(this.sections, this.reader.units, {
-        littleEndian: this.options.littleEndian,
-        localStatics: (this.options.localStatics ?? true) === true,
-      });
-    }
+    if (this.#index === null) this.#index = this.#build();
     return this.#index;
+  }
+
+  #build(): NameIndex {
+    return buildNameIndex(this.sections, this.reader.units, {
+      littleEndian: this.options.littleEndian,
+      localStatics: (this.options.localStatics ?? true) === true,
+    });
   }
 
   /**

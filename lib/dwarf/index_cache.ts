@@ -5,11 +5,17 @@
  *
  * Entries are keyed by the file's GNU build ID, and each records the file's
  * size and modification time, the section fingerprint and format versions
- * it was made for, and a checksum of its contents; a cache file that does
+ * it was made for, and checksums of its contents; a cache file that does
  * not match in every respect, or is truncated or damaged, is ignored (and
  * replaced by the next write). Files are written to a temporary name and
  * renamed, so readers never see half a file. Writing failures (read-only
  * home, full disk, no permission) are silent: the cache is an optimization.
+ *
+ * Entries are read lazily ({@link openIndexCache}): opening one reads its
+ * header and page checksums only; the parts' bytes are read a page at a
+ * time when a reader asks for them ({@link IndexCacheEntry.ensure}), and
+ * every page is checked against its checksum before use. A session that
+ * looks up a few names reads a few pages of a multi-megabyte index.
  *
  * Location: `$WYVERN_CACHE_DIR`, else `$XDG_CACHE_HOME/wyvern`, else
  * `~/.cache/wyvern`. `WYVERN_NO_CACHE=1` disables reading and writing.
@@ -17,10 +23,8 @@
  * @module
  */
 
-import { crc32 } from "node:zlib";
-
 /** Format version of cache files (bump when the layout or any part's meaning changes). */
-export const CACHE_FORMAT_VERSION = 2;
+export const CACHE_FORMAT_VERSION = 3;
 
 const MAGIC = 0x43445957; // "WYDC" little-endian
 const HEADER_WORDS = 12;
@@ -84,9 +88,41 @@ function fileName(dir: string, key: IndexCacheKey): string | null {
   return `${dir}/dwarf-index-${key.buildId}.bin`;
 }
 
-/** CRC-32 of `d` (zlib's, native: well under a millisecond for the vmlinux index). */
-export function checksum(d: Uint8Array): number {
-  return crc32(d) >>> 0;
+/** Bytes per checksummed page of an entry's body. */
+const PAGE_SHIFT = 12;
+const PAGE = 1 << PAGE_SHIFT;
+/** Bytes read when an entry is opened (its header, table, and a small body). */
+const FIRST_READ = 64 * 1024;
+
+/**
+ * A 32-bit checksum of `d` (a multiply–xorshift chain over little-endian
+ * words). Every step is a bijection of the running state for a fixed
+ * word and of the word for a fixed state, so any change confined to one
+ * 32-bit word (every single-byte or single-bit error) always changes the
+ * result; other damage goes unnoticed with probability 2^-32.
+ */
+export function checksum(d: Uint8Array, seed = 0): number {
+  let h = (seed ^ d.length ^ 0x6a09e667) | 0;
+  const words = d.length >>> 2;
+  if (d.byteOffset % 4 === 0) {
+    const w = new Uint32Array(d.buffer, d.byteOffset, words);
+    for (let i = 0; i < words; i++) {
+      h = Math.imul(h ^ w[i]!, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+  } else {
+    for (let i = 0; i < words; i++) {
+      const p = i << 2;
+      const x = d[p]! | (d[p + 1]! << 8) | (d[p + 2]! << 16) | (d[p + 3]! << 24);
+      h = Math.imul(h ^ x, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+  }
+  for (let p = words << 2; p < d.length; p++) {
+    h = Math.imul(h ^ d[p]!, 0x85ebca6b);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -104,62 +140,211 @@ function keyWords(key: IndexCacheKey): number[] {
   ];
 }
 
+/** Checksum of the header (word 9, the checksum itself, left out) and the table. */
+function tableChecksum(file: Uint8Array, tableEnd: number): number {
+  const head = new Uint8Array(HEADER_WORDS * 4);
+  head.set(file.subarray(0, head.length));
+  head.fill(0, 36, 40);
+  return checksum(file.subarray(head.length, tableEnd), checksum(head));
+}
+
 /**
  * Serializes `parts` into one cache file image for `key`. Layout (32-bit
- * little-endian words): magic, format version, size (lo, hi), mtime (lo,
- * hi), variant count, part count, build ID length, checksum of the rest,
- * 2 reserved; then the variant words, the part lengths, the build ID
- * bytes, and the parts, each 8-byte aligned.
+ * little-endian words): a header of magic, format version, size (lo, hi),
+ * mtime (lo, hi), variant count, part count, build ID length, checksum of
+ * the header and table, body length, 0; a table of the variant words, the
+ * part lengths, the build ID bytes (8-aligned) and one checksum per
+ * 4 KiB page of the body (8-aligned); then the body: the parts, each
+ * 8-byte aligned.
  */
 export function encodeCacheFile(key: IndexCacheKey, parts: readonly Uint8Array[]): Uint8Array {
   const id = encoder.encode(key.buildId);
-  let body = align8((key.variant.length + parts.length) * 4 + id.length);
-  for (const p of parts) body += align8(p.length);
+  let bodyLength = 0;
+  for (const p of parts) bodyLength += align8(p.length);
+  const pages = Math.ceil(bodyLength / PAGE);
   const head = HEADER_WORDS * 4;
-  const out = new Uint8Array(head + body);
+  const tableEnd = head + align8((key.variant.length + parts.length) * 4 + id.length) +
+    align8(pages * 4);
+  const out = new Uint8Array(tableEnd + bodyLength);
   const v = new DataView(out.buffer);
   let p = head;
   for (const x of key.variant) v.setUint32((p += 4) - 4, x >>> 0, true);
   for (const part of parts) v.setUint32((p += 4) - 4, part.length, true);
   out.set(id, p);
-  p = head + align8((key.variant.length + parts.length) * 4 + id.length);
+  const pageSums = head + align8((key.variant.length + parts.length) * 4 + id.length);
+  p = tableEnd;
   for (const part of parts) {
     out.set(part, p);
     p += align8(part.length);
+  }
+  for (let i = 0; i < pages; i++) {
+    const at = tableEnd + i * PAGE;
+    v.setUint32(
+      pageSums + i * 4,
+      checksum(out.subarray(at, Math.min(at + PAGE, out.length))),
+      true,
+    );
   }
   const words = [
     ...keyWords(key),
     key.variant.length,
     parts.length,
     id.length,
-    checksum(out.subarray(head)),
     0,
+    bodyLength,
     0,
   ];
   words.forEach((w, i) => v.setUint32(i * 4, w >>> 0, true));
+  v.setUint32(36, tableChecksum(out, tableEnd), true);
   return out;
 }
 
+/** Reads `dest.length` bytes at `offset` of an entry's file; false if it cannot. */
+type RangeReader = (offset: number, dest: Uint8Array) => boolean;
+
 /**
- * The parts of a cache file image for `key` (views into `file`, 8-byte
- * aligned), or null if it is for another file, another format, truncated
- * or damaged.
+ * An open cache entry: its parts, whose bytes become valid as
+ * {@link ensure} reads and checks them.
  */
-export function decodeCacheFile(file: Uint8Array, key: IndexCacheKey): Uint8Array[] | null {
+export class IndexCacheEntry {
+  /** The parts (views into one body buffer; bytes valid only once ensured). */
+  readonly parts: readonly Uint8Array[];
+  readonly #body: Uint8Array;
+  readonly #bodyOffset: number;
+  readonly #sums: Uint32Array;
+  /** Per page: 1 once read and checked. */
+  readonly #ok: Uint8Array;
+  #missing: number;
+  #read: RangeReader | null;
+  #close: () => void;
+  #damaged = false;
+
+  /** @internal Use {@link openIndexCache} or {@link decodeCacheFile}. */
+  constructor(
+    body: Uint8Array,
+    bodyOffset: number,
+    sums: Uint32Array,
+    parts: Uint8Array[],
+    read: RangeReader,
+    close: () => void,
+  ) {
+    this.#body = body;
+    this.#bodyOffset = bodyOffset;
+    this.#sums = sums;
+    this.#ok = new Uint8Array(sums.length);
+    this.#missing = sums.length;
+    this.parts = parts;
+    this.#read = read;
+    this.#close = close;
+  }
+
+  /** Whether a page failed its checksum or could not be read (the entry is then unusable). */
+  get damaged(): boolean {
+    return this.#damaged;
+  }
+
+  /**
+   * Makes bytes `[start, end)` of part `part` valid (default: the whole
+   * part): reads the pages holding them and checks each against its
+   * checksum. Returns false if a page is damaged or cannot be read; the
+   * entry is then {@link damaged} and every later call returns false.
+   */
+  ensure(part: number, start = 0, end?: number): boolean {
+    if (this.#damaged) return false;
+    const p = this.parts[part];
+    if (p === undefined) return false;
+    const stop = Math.min(end ?? p.length, p.length);
+    if (start >= stop) return true;
+    const base = p.byteOffset - this.#body.byteOffset;
+    return this.#ensureBody(base + Math.max(0, start), base + stop);
+  }
+
+  /** Reads and checks every page (true if the whole entry is sound). */
+  ensureAll(): boolean {
+    return !this.#damaged && this.#ensureBody(0, this.#body.length);
+  }
+
+  #ensureBody(start: number, end: number): boolean {
+    if (this.#missing === 0) return true;
+    const ok = this.#ok;
+    const last = (end - 1) >>> PAGE_SHIFT;
+    for (let b = start >>> PAGE_SHIFT; b <= last;) {
+      if (ok[b] === 1) {
+        b++;
+        continue;
+      }
+      let e = b;
+      while (e <= last && ok[e] === 0) e++;
+      const from = b * PAGE;
+      const to = Math.min(this.#body.length, e * PAGE);
+      const dest = this.#body.subarray(from, to);
+      if (this.#read === null || !this.#read(this.#bodyOffset + from, dest)) return this.#fail();
+      for (let k = b; k < e; k++) {
+        const at = k * PAGE - from;
+        if (checksum(dest.subarray(at, Math.min(at + PAGE, dest.length))) !== this.#sums[k]) {
+          return this.#fail();
+        }
+        ok[k] = 1;
+      }
+      this.#missing -= e - b;
+      b = e;
+    }
+    if (this.#missing === 0) this.close();
+    return true;
+  }
+
+  #fail(): false {
+    this.#damaged = true;
+    this.close();
+    return false;
+  }
+
+  /** Releases the file (pages not yet read can no longer be). */
+  close(): void {
+    const c = this.#close;
+    this.#close = () => {};
+    this.#read = null;
+    c();
+  }
+}
+
+/**
+ * Parses the header and table of a cache file image for `key` whose first
+ * `first.length` bytes are given (of `fileLength`), or returns null if it
+ * is for another file or format, truncated, or damaged. `more` reads the
+ * rest of the table when it is longer than `first`.
+ */
+function openImage(
+  first: Uint8Array,
+  fileLength: number,
+  key: IndexCacheKey,
+  read: RangeReader,
+  close: () => void,
+): IndexCacheEntry | null {
   const head = HEADER_WORDS * 4;
-  if (file.length < head || file.byteOffset % 8 !== 0) return null;
-  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const w = (i: number) => v.getUint32(i * 4, true);
+  if (first.length < head) return null;
+  const v0 = new DataView(first.buffer, first.byteOffset, first.byteLength);
+  const w = (i: number) => v0.getUint32(i * 4, true);
   const want = keyWords(key);
   for (let i = 0; i < want.length; i++) if (w(i) !== want[i]! >>> 0) return null;
   const nVariant = w(6);
   const nParts = w(7);
   const idLen = w(8);
-  if (nVariant !== key.variant.length || nParts > 64 || idLen > 256) return null;
-  if (w(10) !== 0 || w(11) !== 0) return null;
-  const table = align8((nVariant + nParts) * 4 + idLen);
-  if (head + table > file.length) return null;
-  if (checksum(file.subarray(head)) !== w(9)) return null;
+  const bodyLength = w(10);
+  if (nVariant !== key.variant.length || nParts > 64 || idLen > 256 || w(11) !== 0) return null;
+  if (bodyLength % 8 !== 0) return null;
+  const pages = Math.ceil(bodyLength / PAGE);
+  const pageSums = head + align8((nVariant + nParts) * 4 + idLen);
+  const tableEnd = pageSums + align8(pages * 4);
+  if (tableEnd + bodyLength !== fileLength) return null;
+  let table = first;
+  if (table.length < tableEnd) {
+    table = new Uint8Array(tableEnd);
+    table.set(first);
+    if (!read(first.length, table.subarray(first.length))) return null;
+  }
+  if (tableChecksum(table, tableEnd) !== w(9)) return null;
+  const v = new DataView(table.buffer, table.byteOffset, table.byteLength);
   let p = head;
   for (const x of key.variant) {
     if (v.getUint32(p, true) !== x >>> 0) return null;
@@ -170,33 +355,92 @@ export function decodeCacheFile(file: Uint8Array, key: IndexCacheKey): Uint8Arra
     lengths.push(v.getUint32(p, true));
     p += 4;
   }
-  const id = new TextDecoder().decode(file.subarray(p, p + idLen));
-  if (id !== key.buildId) return null;
-  p = head + table;
+  if (new TextDecoder().decode(table.subarray(p, p + idLen)) !== key.buildId) return null;
+  const sums = new Uint32Array(pages);
+  for (let i = 0; i < pages; i++) sums[i] = v.getUint32(pageSums + i * 4, true);
+  const body = new Uint8Array(bodyLength);
   const parts: Uint8Array[] = [];
+  p = 0;
   for (const n of lengths) {
-    if (p + n > file.length) return null;
-    parts.push(file.subarray(p, p + n));
+    if (p + n > bodyLength) return null;
+    parts.push(body.subarray(p, p + n));
     p += align8(n);
   }
-  if (p !== file.length) return null;
-  return parts;
+  if (p !== bodyLength) return null;
+  return new IndexCacheEntry(body, tableEnd, sums, parts, read, close);
 }
 
 /**
- * Reads the cache entry for `key`: its parts, or null if there is none,
- * caching is disabled, or the entry does not match (see
- * {@link decodeCacheFile}). Never throws.
+ * The parts of a cache file image for `key` (8-byte aligned copies), or
+ * null if it is for another file, another format, truncated or damaged.
  */
-export function readIndexCache(key: IndexCacheKey, dir = indexCacheDir()): Uint8Array[] | null {
+export function decodeCacheFile(file: Uint8Array, key: IndexCacheKey): Uint8Array[] | null {
+  const read: RangeReader = (offset, dest) => {
+    if (offset + dest.length > file.length) return false;
+    dest.set(file.subarray(offset, offset + dest.length));
+    return true;
+  };
+  const entry = openImage(file, file.length, key, read, () => {});
+  if (entry === null || !entry.ensureAll()) return null;
+  return [...entry.parts];
+}
+
+/**
+ * Opens the cache entry for `key`: its header and table are read and
+ * checked now, its parts on demand (see {@link IndexCacheEntry}). Null if
+ * there is none, caching is disabled, or the entry does not match. Never
+ * throws. The file stays open until every page is read or
+ * {@link IndexCacheEntry.close}.
+ */
+export function openIndexCache(
+  key: IndexCacheKey,
+  dir = indexCacheDir(),
+): IndexCacheEntry | null {
   if (dir === null) return null;
   const path = fileName(dir, key);
   if (path === null) return null;
+  let file: Deno.FsFile | null = null;
   try {
-    return decodeCacheFile(Deno.readFileSync(path), key);
+    file = Deno.openSync(path, { read: true });
+    const f = file;
+    const length = f.statSync().size;
+    const read: RangeReader = (offset, dest) => {
+      try {
+        f.seekSync(offset, Deno.SeekMode.Start);
+        let done = 0;
+        while (done < dest.length) {
+          const n = f.readSync(dest.subarray(done));
+          if (n === null || n === 0) return false;
+          done += n;
+        }
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const first = new Uint8Array(Math.min(length, FIRST_READ));
+    if (!read(0, first)) throw new Error("short read");
+    const entry = openImage(first, length, key, read, () => f.close());
+    if (entry === null) throw new Error("no entry");
+    return entry;
   } catch {
+    try {
+      file?.close();
+    } catch { /* closed */ }
     return null;
   }
+}
+
+/**
+ * Reads the whole cache entry for `key` and checks it: its parts, or null
+ * (see {@link openIndexCache}). Never throws.
+ */
+export function readIndexCache(key: IndexCacheKey, dir = indexCacheDir()): Uint8Array[] | null {
+  const entry = openIndexCache(key, dir);
+  if (entry === null) return null;
+  const ok = entry.ensureAll();
+  entry.close();
+  return ok ? [...entry.parts] : null;
 }
 
 /**

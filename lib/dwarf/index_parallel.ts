@@ -103,6 +103,9 @@ export async function buildNameIndexParallel(
   const nWorkers = Math.max(1, Math.min(8, opts.workers ?? hc - 1));
   fillSection(sections.info);
   fillSection(sections.types);
+  fillSection(sections.abbrev);
+  fillSection(sections.str);
+  fillSection(sections.lineStr);
   const str = sections.str ? toShared(sections.str) : undefined;
   const input: ScanInput = {
     info: toShared(sections.info),

@@ -15,45 +15,69 @@
  */
 
 import { DecodeError } from "../errors.ts";
-import { abbrevCodeText, type AbbrevTable, parseAbbrevTable } from "./abbrev.ts";
-import { Arena } from "./arena.ts";
-import { DW_AT, DW_FORM, DW_OP, DW_TAG, dwName } from "./constants.ts";
+import { abbrevCodeText } from "./abbrev.ts";
+import { DW_AT, DW_FORM, DW_OP, dwName } from "./constants.ts";
 import { formFixedSize, skipVariableForm, UNKNOWN_FORM, VARIABLE_SIZE } from "./form.ts";
+import {
+  A_BLOCK,
+  A_ENUMERATOR,
+  A_FUNCTION,
+  A_NAMESPACE,
+  A_SKIP,
+  A_TYPE,
+  A_VARIABLE,
+  DeclStore,
+  FLAG_DECLARATION,
+  FLAG_HAS_ADDRESS,
+  IndexKind,
+  L_DECL,
+  L_FILE,
+  L_FILE_SIZE,
+  L_LINE,
+  L_LINE_SIZE,
+  L_NAME,
+  L_NAME_FORM,
+  L_OK,
+  L_SIB,
+  L_SIB_FORM,
+  L_SIZE,
+  L_SIZE_SIZE,
+  LAY,
+  M_ENUM,
+  M_FUNC,
+  M_SKIP,
+  M_TOP,
+  N_ROLES,
+  NAME_INLINE,
+  NAME_LINE_STR,
+  NAME_SHIFT,
+  NAME_STR,
+  type Plan,
+  R_BYTE_SIZE,
+  R_DECL,
+  R_DECL_FILE,
+  R_DECL_LINE,
+  R_LOCATION,
+  R_NAME,
+  R_SIBLING,
+  R_SPEC,
+  R_STMT_LIST,
+  R_STR_OFFSETS_BASE,
+} from "./index_plan.ts";
+
+export {
+  FLAG_DECLARATION,
+  FLAG_HAS_ADDRESS,
+  IndexKind,
+  NAME_INLINE,
+  NAME_LINE_STR,
+  NAME_MASK,
+  NAME_SHIFT,
+  NAME_STR,
+} from "./index_plan.ts";
 import { lineFileKeys } from "./line_header.ts";
-import { fillSection } from "./sections.ts";
+import { fillSection, sectionReleaser } from "./sections.ts";
 import { type DwarfUnit, findUnitIndex, unitSectionName } from "./unit.ts";
-
-/** What an index entry names. */
-export const IndexKind = {
-  base: 1,
-  struct: 2,
-  union: 3,
-  class: 4,
-  enum: 5,
-  typedef: 6,
-  variable: 7,
-  function: 8,
-  /** An enumerator. */
-  constant: 9,
-  /** A function-scope static variable (looked up after globals). */
-  localVariable: 10,
-  namespace: 11,
-} as const;
-
-/** Entry flag: the DIE has `DW_AT_declaration`. */
-export const FLAG_DECLARATION = 0x01;
-/** Entry flag: a function has a PC range, a variable a location or constant value. */
-export const FLAG_HAS_ADDRESS = 0x02;
-/** Entry flags: where the name is (shifted by {@link NAME_SHIFT}). */
-export const NAME_MASK = 0x0c;
-/** Shift of the name-section field in the flags. */
-export const NAME_SHIFT = 2;
-/** Name in `.debug_str`. */
-export const NAME_STR = 0;
-/** Name in `.debug_line_str`. */
-export const NAME_LINE_STR = 1;
-/** Name inline in the unit's own section (`DW_FORM_string`). */
-export const NAME_INLINE = 2;
 
 /** The sections and options the scan reads. */
 export interface ScanInput {
@@ -279,272 +303,6 @@ export function hashCString(d: Uint8Array, start: number): number {
   return (h >>> 0) || 1;
 }
 
-// Attribute roles the scan captures.
-const R_NAME = 1;
-const R_SIBLING = 2;
-const R_DECL = 3;
-const R_SPEC = 4;
-const R_LOCATION = 5;
-const R_STR_OFFSETS_BASE = 6;
-const R_DECL_FILE = 7;
-const R_DECL_LINE = 8;
-const R_BYTE_SIZE = 9;
-const R_STMT_LIST = 10;
-const N_ROLES = 11;
-
-// What to do with a DIE, per abbreviation.
-const A_SKIP = 0;
-const A_TYPE = 1;
-const A_VARIABLE = 2;
-const A_FUNCTION = 3;
-const A_NAMESPACE = 4;
-const A_ENUMERATOR = 5;
-const A_BLOCK = 6;
-
-// Modes for the children of a DIE.
-const M_TOP = 0;
-const M_ENUM = 1;
-const M_FUNC = 2;
-const M_SKIP = 3;
-
-/** Role of each attribute name (index = DW_AT value). */
-const ROLE_BY_ATTR: Uint8Array = (() => {
-  const t = new Uint8Array(0x80);
-  t[DW_AT.name] = R_NAME;
-  t[DW_AT.sibling] = R_SIBLING;
-  t[DW_AT.declaration] = R_DECL;
-  t[DW_AT.specification] = R_SPEC;
-  t[DW_AT.abstract_origin] = R_SPEC;
-  t[DW_AT.location] = R_LOCATION;
-  t[DW_AT.str_offsets_base] = R_STR_OFFSETS_BASE;
-  t[DW_AT.decl_file] = R_DECL_FILE;
-  t[DW_AT.decl_line] = R_DECL_LINE;
-  t[DW_AT.byte_size] = R_BYTE_SIZE;
-  t[DW_AT.stmt_list] = R_STMT_LIST;
-  return t;
-})();
-
-/** What to do with each tag (index = DW_TAG value). */
-const ACTION_BY_TAG = new Uint8Array(0x50);
-/** Index kind of each tag. */
-const KIND_BY_TAG = new Uint8Array(0x50);
-for (
-  const [tag, act, kind] of [
-    [DW_TAG.base_type, A_TYPE, IndexKind.base],
-    [DW_TAG.structure_type, A_TYPE, IndexKind.struct],
-    [DW_TAG.union_type, A_TYPE, IndexKind.union],
-    [DW_TAG.class_type, A_TYPE, IndexKind.class],
-    [DW_TAG.enumeration_type, A_TYPE, IndexKind.enum],
-    [DW_TAG.typedef, A_TYPE, IndexKind.typedef],
-    [DW_TAG.variable, A_VARIABLE, IndexKind.variable],
-    [DW_TAG.subprogram, A_FUNCTION, IndexKind.function],
-    [DW_TAG.namespace, A_NAMESPACE, IndexKind.namespace],
-    [DW_TAG.enumerator, A_ENUMERATOR, IndexKind.constant],
-    [DW_TAG.lexical_block, A_BLOCK, 0],
-  ] as const
-) {
-  ACTION_BY_TAG[tag] = act;
-  KIND_BY_TAG[tag] = kind;
-}
-
-/** Attributes that give a DIE an address or value (index = DW_AT value). */
-const ADDR_ATTR: Uint8Array = (() => {
-  const t = new Uint8Array(0x80);
-  for (
-    const at of [DW_AT.low_pc, DW_AT.ranges, DW_AT.entry_pc, DW_AT.location, DW_AT.const_value]
-  ) {
-    t[at] = 1;
-  }
-  return t;
-})();
-
-/** A compiled abbreviation table for one unit shape (address size, offset size, version). */
-interface Plan {
-  table: AbbrevTable;
-  /** Total attribute bytes if every attribute is fixed-size, else -1. */
-  fixed: Int32Array;
-  /** Per attribute spec: fixed size, or -1 variable, or -3 indirect. */
-  size: Int32Array;
-  /** Per attribute spec: role (0 = none). */
-  role: Uint8Array;
-  /** Per abbreviation: A_*. */
-  action: Uint8Array;
-  /** Per abbreviation: IndexKind for types. */
-  kind: Uint8Array;
-  /** Per abbreviation: FLAG_HAS_ADDRESS if the DIE has low_pc/ranges/location/const_value. */
-  hasAddr: Uint8Array;
-  /** Per abbreviation: offset of DW_AT_sibling if all attributes before it are fixed-size, else -1. */
-  sibFixedOff: Int32Array;
-  /** Per abbreviation: form of DW_AT_sibling. */
-  sibForm: Uint16Array;
-  /** Per abbreviation, {@link LAY} slots: fixed layout of a type DIE (see L_*). */
-  lay: Int32Array;
-}
-
-// Fixed layout of type DIEs whose attributes all have fixed sizes, so the
-// scan reads them without walking the attribute list. Offsets are relative
-// to the first attribute; "absent" is -1; an implicit constant is stored as
-// offset -2 with the value in the size slot.
-const LAY = 12;
-const L_OK = 0;
-const L_NAME = 1;
-const L_NAME_FORM = 2;
-const L_DECL = 3; // -1 absent, -2 true, -3 false, else offset of a flag byte
-const L_LINE = 4;
-const L_LINE_SIZE = 5;
-const L_FILE = 6;
-const L_FILE_SIZE = 7;
-const L_SIZE = 8;
-const L_SIZE_SIZE = 9;
-const L_SIB = 10;
-const L_SIB_FORM = 11;
-
-/** Scratch for compilePlan: sizes by form for one unit shape. */
-const SIZE_BY_FORM = new Int32Array(0x30);
-
-function compilePlan(table: AbbrevTable, unit: DwarfUnit, globals: boolean, arena: Arena): Plan {
-  const nAttr = table.attrName.length;
-  const size = arena.i32(nAttr);
-  const role = arena.u8(nAttr);
-  // Sizes by form for this unit shape (memoized per form value).
-  const sizeByForm = SIZE_BY_FORM.fill(-100);
-  const forms = table.attrForm;
-  const names = table.attrName;
-  for (let i = 0; i < nAttr; i++) {
-    const f = forms[i]!;
-    let s = f < 0x30 ? sizeByForm[f]! : -100;
-    if (s === -100) {
-      const fs = formFixedSize(f, unit.addressSize, unit.offsetSize, unit.version);
-      s = f === DW_FORM.indirect ? -3 : fs === VARIABLE_SIZE ? -1 : fs === UNKNOWN_FORM ? -4 : fs;
-      if (f < 0x30) sizeByForm[f] = s;
-    }
-    size[i] = s;
-    const name = names[i]!;
-    if (name < ROLE_BY_ATTR.length) role[i] = ROLE_BY_ATTR[name]!;
-  }
-  const n = table.count;
-  const fixed = arena.i32(n);
-  const action = arena.u8(n);
-  const kind = arena.u8(n);
-  const hasAddr = arena.u8(n);
-  const sibFixedOff = arena.i32(n);
-  const sibForm = arena.u16(n);
-  const lay = arena.i32(n * LAY);
-  for (let a = 0; a < n; a++) {
-    let total = 0;
-    let sib = -1;
-    for (let i = table.attrStart[a]!; i < table.attrStart[a + 1]!; i++) {
-      const name = names[i]!;
-      if (name < ADDR_ATTR.length && ADDR_ATTR[name] === 1) hasAddr[a] = FLAG_HAS_ADDRESS;
-      if (role[i] === R_SIBLING) {
-        if (total >= 0) sib = total;
-        sibForm[a] = table.attrForm[i]!;
-      }
-      const s = size[i]!;
-      if (s < 0) total = -1;
-      else if (total >= 0) total += s;
-    }
-    fixed[a] = total;
-    sibFixedOff[a] = sib;
-    const tag = table.tag[a]!;
-    if (tag < ACTION_BY_TAG.length) {
-      action[a] = ACTION_BY_TAG[tag]!;
-      kind[a] = KIND_BY_TAG[tag]!;
-      // Scanning for statics only: types are skipped like anything else.
-      if (!globals && action[a] === A_TYPE) action[a] = A_SKIP;
-    }
-    if (action[a] === A_TYPE && total >= 0) layout(table, a, size, lay);
-  }
-  return { table, fixed, size, role, action, kind, hasAddr, sibFixedOff, sibForm, lay };
-}
-
-/**
- * Fills layout slots `at`, `at + 1` for a constant attribute (spec `i` of
- * `form`, at offset `off`, `bytes` long). Returns 0 if the scan cannot read
- * it from a fixed slot.
- */
-function layConstant(
-  table: AbbrevTable,
-  lay: Int32Array,
-  at: number,
-  i: number,
-  form: number,
-  off: number,
-  bytes: number,
-): number {
-  if (form === DW_FORM.implicit_const) {
-    const v = table.implicitConstNumber(i);
-    lay[at] = -2;
-    lay[at + 1] = v;
-    return v < 0 || v > 0x7fffffff ? 0 : 1;
-  }
-  if (
-    form === DW_FORM.data1 || form === DW_FORM.data2 || form === DW_FORM.data4 ||
-    form === DW_FORM.data8
-  ) {
-    lay[at] = off;
-    lay[at + 1] = bytes;
-    return 1;
-  }
-  // DW_FORM_udata is not fixed-size (cannot happen here); other forms are not constants.
-  return 0;
-}
-
-/** Fills the fixed layout of type abbreviation `a` (all attribute sizes fixed). */
-function layout(table: AbbrevTable, a: number, size: Int32Array, lay: Int32Array): void {
-  const b = a * LAY;
-  lay[b + L_NAME] = -1;
-  lay[b + L_DECL] = -1;
-  lay[b + L_LINE] = -1;
-  lay[b + L_FILE] = -1;
-  lay[b + L_SIZE] = -1;
-  lay[b + L_SIB] = -1;
-  let ok = 1;
-  let off = 0;
-  for (let i = table.attrStart[a]!; i < table.attrStart[a + 1]!; i++) {
-    const form = table.attrForm[i]!;
-    switch (table.attrName[i]) {
-      case DW_AT.name:
-        if (
-          form === DW_FORM.strp || form === DW_FORM.line_strp || form === DW_FORM.strx1 ||
-          form === DW_FORM.strx2 || form === DW_FORM.strx3 || form === DW_FORM.strx4
-        ) {
-          lay[b + L_NAME] = off;
-          lay[b + L_NAME_FORM] = form;
-        } else {
-          ok = 0;
-        }
-        break;
-      case DW_AT.declaration:
-        if (form === DW_FORM.flag_present) lay[b + L_DECL] = -2;
-        else if (form === DW_FORM.flag || form === DW_FORM.data1) lay[b + L_DECL] = off;
-        else if (form === DW_FORM.implicit_const) {
-          lay[b + L_DECL] = table.implicitConst(i) !== 0n ? -2 : -3;
-        } else ok = 0;
-        break;
-      case DW_AT.decl_line:
-        ok &= layConstant(table, lay, b + L_LINE, i, form, off, size[i]!);
-        break;
-      case DW_AT.decl_file:
-        ok &= layConstant(table, lay, b + L_FILE, i, form, off, size[i]!);
-        break;
-      case DW_AT.byte_size:
-        ok &= layConstant(table, lay, b + L_SIZE, i, form, off, size[i]!);
-        break;
-      case DW_AT.sibling:
-        lay[b + L_SIB] = off;
-        lay[b + L_SIB_FORM] = form;
-        break;
-      case DW_AT.specification:
-      case DW_AT.abstract_origin:
-        ok = 0; // named through another DIE: take the general path
-        break;
-    }
-    off += size[i]!;
-  }
-  lay[b + L_OK] = ok;
-}
-
 /** Thrown by a chunked scan that needs bytes outside its chunk (see {@link scanInfoChunked}). */
 class ChunkMiss extends Error {}
 
@@ -562,9 +320,9 @@ class Scanner {
   readonly units: readonly DwarfUnit[];
   readonly out: EntryBuffer;
   readonly le: boolean;
-  readonly tables: Map<number, AbbrevTable>;
   readonly plans = new Map<string, Plan>();
-  readonly arena = new Arena();
+  /** Compiled abbreviation declarations per unit shape. */
+  readonly decls = new Map<string, DeclStore>();
   readonly infoUnitCount: number;
   // Role positions and forms of the last walked DIE.
   readonly rp = new Int32Array(N_ROLES);
@@ -596,13 +354,11 @@ class Scanner {
     input: ScanInput,
     units: readonly DwarfUnit[],
     out: EntryBuffer,
-    tables: Map<number, AbbrevTable>,
   ) {
     this.input = input;
     this.units = units;
     this.out = out;
     this.le = input.littleEndian;
-    this.tables = tables;
     let n = 0;
     while (n < units.length && units[n]!.section === "info") n++;
     this.infoUnitCount = n;
@@ -610,17 +366,22 @@ class Scanner {
   }
 
   planFor(unit: DwarfUnit): Plan {
-    const key = `${unit.abbrevOffset}:${unit.addressSize}:${unit.offsetSize}:${
-      unit.version <= 2 ? 2 : 3
-    }`;
+    const v = unit.version <= 2 ? 2 : 3;
+    const key = `${unit.abbrevOffset}:${unit.addressSize}:${unit.offsetSize}:${v}`;
     let p = this.plans.get(key);
     if (p === undefined) {
-      let t = this.tables.get(unit.abbrevOffset);
-      if (t === undefined) {
-        t = parseAbbrevTable(this.input.abbrev, unit.abbrevOffset, this.arena);
-        this.tables.set(unit.abbrevOffset, t);
+      const shape = `${unit.addressSize}:${unit.offsetSize}:${v}`;
+      let store = this.decls.get(shape);
+      if (store === undefined) {
+        store = new DeclStore(
+          unit.addressSize,
+          unit.offsetSize,
+          unit.version,
+          this.input.globals !== false,
+        );
+        this.decls.set(shape, store);
       }
-      p = compilePlan(t, unit, this.input.globals !== false, this.arena);
+      p = store.plan(this.input.abbrev, unit.abbrevOffset);
       this.plans.set(key, p);
     }
     return p;
@@ -1378,8 +1139,7 @@ class Scanner {
 }
 
 /**
- * Scans units `units[from..to)` into `out`. `tables` caches abbreviation
- * tables across calls. Throws a {@link DecodeError} for malformed data.
+ * Scans units `units[from..to)` into `out`. Throws a {@link DecodeError} for malformed data.
  */
 export function scanUnits(
   input: ScanInput,
@@ -1387,10 +1147,27 @@ export function scanUnits(
   from: number,
   to: number,
   out: EntryBuffer,
-  tables: Map<number, AbbrevTable> = new Map(),
 ): void {
-  const s = new Scanner(input, units, out, tables);
-  for (let i = from; i < to; i++) s.scanUnit(units[i]!);
+  fillScanSections(input);
+  const s = new Scanner(input, units, out);
+  // A mapped .debug_info is dropped from memory behind the scan.
+  const release = sectionReleaser(input.info);
+  let scanned = units[from]?.offset ?? 0;
+  for (let i = from; i < to; i++) {
+    const u = units[i]!;
+    s.scanUnit(u);
+    if (release !== null && u.section === "info" && u.end - scanned >= SCAN_CHUNK_BYTES) {
+      release(scanned, u.end);
+      scanned = u.end;
+    }
+  }
+}
+
+/** Reads the sections a scan reads everywhere (abbreviations, strings) whole if lazy. */
+function fillScanSections(input: ScanInput): void {
+  fillSection(input.abbrev);
+  fillSection(input.str);
+  fillSection(input.lineStr);
 }
 
 /** `unit` moved by `-base` (for a scan of a chunk of its section starting at `base`). */
@@ -1421,9 +1198,9 @@ export function scanInfoChunked(
   units: readonly DwarfUnit[],
   read: (offset: number, dest: Uint8Array) => void,
   out: EntryBuffer,
-  tables: Map<number, AbbrevTable> = new Map(),
   chunkBytes: number = SCAN_CHUNK_BYTES,
 ): boolean {
+  fillScanSections(input);
   // Chunks: runs of consecutive .debug_info units.
   const chunks: [from: number, to: number][] = [];
   let maxLen = 0;
@@ -1437,7 +1214,7 @@ export function scanInfoChunked(
     maxLen = Math.max(maxLen, units[i - 1]!.end - start);
   }
   const buffer = new Uint8Array(maxLen);
-  const s = new Scanner({ ...input, info: buffer.subarray(0, 0) }, units, out, tables);
+  const s = new Scanner({ ...input, info: buffer.subarray(0, 0) }, units, out);
   try {
     for (const [from, to] of chunks) {
       const base = units[from]!.offset;

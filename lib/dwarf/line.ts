@@ -15,11 +15,11 @@
  * @module
  */
 
-import { ByteReader, cstringAt } from "../binary/byte_reader.ts";
+import { ByteReader } from "../binary/byte_reader.ts";
 import { DecodeError, hex } from "../errors.ts";
 import { DW_FORM } from "./constants.ts";
 import { DW_LNCT, type LineSections } from "./line_header.ts";
-import { ensureSection, fillSection } from "./sections.ts";
+import { ensureSection, fillSection, sectionCString } from "./sections.ts";
 
 export type { LineSections } from "./line_header.ts";
 
@@ -457,7 +457,7 @@ function readEntry(
         const sec = form === DW_FORM.line_strp ? ctx.s.lineStr : ctx.s.str;
         const name = form === DW_FORM.line_strp ? ".debug_line_str" : ".debug_str";
         if (sec === undefined) throw new DecodeError(SECTION, at, `${name} is missing`);
-        str = cstringAt(sec, off, name);
+        str = sectionCString(sec, off, name);
         break;
       }
       case DW_FORM.udata:

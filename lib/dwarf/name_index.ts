@@ -14,7 +14,6 @@
  */
 
 import { DecodeError } from "../errors.ts";
-import type { AbbrevTable } from "./abbrev.ts";
 import {
   EntryBuffer,
   type EntryColumns,
@@ -27,7 +26,13 @@ import {
   scanInfoChunked,
   scanUnits,
 } from "./index_scan.ts";
-import { type DwarfSections, ensureSection, fillSection, lazySectionReader } from "./sections.ts";
+import {
+  type DwarfSections,
+  ensureCString,
+  ensureSection,
+  fillSection,
+  lazySectionReader,
+} from "./sections.ts";
 import type { DwarfUnit } from "./unit.ts";
 
 export { IndexKind } from "./index_scan.ts";
@@ -57,25 +62,38 @@ export function kindMask(...kinds: number[]): number {
   return m;
 }
 
+/**
+ * A serialized index read lazily (from the on-disk cache): `bytes` has the
+ * blob's full length, but only ranges made valid by `ensure` hold data.
+ */
+export interface LazyIndexBlob {
+  readonly bytes: Uint8Array;
+  /** Makes `[start, end)` valid; false if it cannot be read or is damaged. */
+  ensure(start: number, end: number): boolean;
+}
+
+/** Entries validated together when a lazily read index is used. */
+const CHECK_CHUNK_SHIFT = 8;
+
+interface LazyState {
+  blob: LazyIndexBlob;
+  /** Byte offsets of the columns in the blob: die, unit, aux, nameOff, hash, kind, flags, buckets. */
+  at: number[];
+  /** Per chunk of entries: 1 once read and validated. */
+  checked: Uint8Array;
+  /** Builds the index afresh (when the blob turns out damaged). */
+  rebuild: () => NameIndex;
+}
+
 /** The hash-bucketed name index of one file. */
 export class NameIndex {
-  /** Number of entries. */
-  readonly count: number;
-  readonly die: Uint32Array;
-  readonly unit: Uint32Array;
-  readonly aux: Uint32Array;
-  readonly nameOff: Uint32Array;
-  readonly hash: Uint32Array;
-  readonly kind: Uint8Array;
-  readonly flags: Uint8Array;
-  /**
-   * Entries of bucket `b` are `bucketStart[b]`…`bucketStart[b + 1] - 1`; the
-   * bucket count (a power of two) is `bucketStart.length - 1`.
-   */
-  readonly bucketStart: Uint32Array;
-  readonly #mask: number;
+  #cols: EntryColumns;
+  #bucketStart: Uint32Array;
+  #mask: number;
   readonly #sections: DwarfSections;
   readonly #units: readonly DwarfUnit[];
+  /** Set while the index is read lazily from a blob. */
+  #lazy: LazyState | null = null;
 
   /** @internal Use {@link buildNameIndex}, {@link NameIndex.fromColumns} or {@link NameIndex.deserialize}. */
   constructor(
@@ -86,16 +104,47 @@ export class NameIndex {
   ) {
     this.#sections = sections;
     this.#units = units;
-    this.count = cols.count;
-    this.die = cols.die;
-    this.unit = cols.unit;
-    this.aux = cols.aux;
-    this.nameOff = cols.nameOff;
-    this.hash = cols.hash;
-    this.kind = cols.kind;
-    this.flags = cols.flags;
-    this.bucketStart = bucketStart;
+    this.#cols = cols;
+    this.#bucketStart = bucketStart;
     this.#mask = bucketStart.length - 2;
+  }
+
+  /** Number of entries. */
+  get count(): number {
+    return this.#cols.count;
+  }
+  /**
+   * The entries' columns. Entry numbers come from {@link find} or
+   * {@link entries}; only those entries' values are guaranteed loaded.
+   */
+  get die(): Uint32Array {
+    return this.#cols.die;
+  }
+  get unit(): Uint32Array {
+    return this.#cols.unit;
+  }
+  get aux(): Uint32Array {
+    return this.#cols.aux;
+  }
+  get nameOff(): Uint32Array {
+    return this.#cols.nameOff;
+  }
+  get hash(): Uint32Array {
+    return this.#cols.hash;
+  }
+  get kind(): Uint8Array {
+    return this.#cols.kind;
+  }
+  get flags(): Uint8Array {
+    return this.#cols.flags;
+  }
+  /**
+   * Entries of bucket `b` are `bucketStart[b]`…`bucketStart[b + 1] - 1`; the
+   * bucket count (a power of two) is `bucketStart.length - 1`.
+   */
+  get bucketStart(): Uint32Array {
+    this.#ensureAll();
+    return this.#bucketStart;
   }
 
   /**
@@ -148,17 +197,20 @@ export class NameIndex {
 
   /** The bytes holding entry `i`'s name and the offset of the name in them. */
   #nameBytes(i: number): [Uint8Array, number] {
-    const where = (this.flags[i]! & NAME_MASK) >> NAME_SHIFT;
+    const c = this.#cols;
+    const where = (c.flags[i]! & NAME_MASK) >> NAME_SHIFT;
     const s = this.#sections;
+    const off = c.nameOff[i]!;
     if (where === NAME_INLINE) {
-      const u = this.#units[this.unit[i]!]!;
+      const u = this.#units[c.unit[i]!]!;
       const d = u.section === "info" ? s.info : s.types!;
       // The section may be lazy (see `ensureSection`): the name is in the unit.
-      ensureSection(d, this.nameOff[i]!, u.end);
-      return [d, this.nameOff[i]!];
+      ensureSection(d, off, u.end);
+      return [d, off];
     }
-    if (where === NAME_LINE_STR) return [s.lineStr!, this.nameOff[i]!];
-    return [s.str!, this.nameOff[i]!];
+    const d = where === NAME_LINE_STR ? s.lineStr! : s.str!;
+    ensureCString(d, off);
+    return [d, off];
   }
 
   /** Entry `i`'s name (materialized on demand). */
@@ -182,9 +234,11 @@ export class NameIndex {
     const out: number[] = [];
     const h = hashBytes(q, 0, q.length);
     const b = h & this.#mask;
-    const end = this.bucketStart[b + 1]!;
-    for (let i = this.bucketStart[b]!; i < end; i++) {
-      if (this.hash[i] !== h || ((1 << this.kind[i]!) & mask) === 0) continue;
+    if (this.#lazy !== null) this.#ensureBucket(b);
+    const c = this.#cols;
+    const end = this.#bucketStart[b + 1]!;
+    for (let i = this.#bucketStart[b]!; i < end; i++) {
+      if (c.hash[i] !== h || ((1 << c.kind[i]!) & mask) === 0) continue;
       const [d, off] = this.#nameBytes(i);
       if (off + q.length >= d.length || d[off + q.length] !== 0) continue;
       let same = true;
@@ -201,14 +255,16 @@ export class NameIndex {
 
   /** Every entry whose kind is in `mask`, in bucket order. */
   *entries(mask: number): Generator<number> {
+    this.#ensureAll();
+    const kind = this.#cols.kind;
     for (let i = 0; i < this.count; i++) {
-      if (((1 << this.kind[i]!) & mask) !== 0) yield i;
+      if (((1 << kind[i]!) & mask) !== 0) yield i;
     }
   }
 
   /** Bytes used by the index's arrays. */
   get byteSize(): number {
-    return this.count * (5 * 4 + 2) + this.bucketStart.byteLength;
+    return this.count * (5 * 4 + 2) + this.#bucketStart.byteLength;
   }
 
   /**
@@ -216,11 +272,12 @@ export class NameIndex {
    * fingerprint of the sections) and the columns. Little-endian.
    */
   serialize(): Uint8Array {
+    this.#ensureAll();
+    const c = this.#cols;
     const n = this.count;
-    const nb = this.bucketStart.length;
+    const nb = this.#bucketStart.length;
     const fp = fingerprint(this.#sections, this.#units.length);
-    const headerWords = 12;
-    const size = headerWords * 4 + n * 4 * 5 + nb * 4 + align4(n) * 2;
+    const size = HEADER_BYTES + n * 4 * 5 + nb * 4 + align4(n) * 2;
     const out = new Uint8Array(size);
     const v = new DataView(out.buffer);
     const words = [
@@ -238,7 +295,7 @@ export class NameIndex {
       0,
     ];
     words.forEach((w, i) => v.setUint32(i * 4, w, true));
-    let p = headerWords * 4;
+    let p = HEADER_BYTES;
     const put32 = (a: Uint32Array) => {
       if (HOST_LE) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
       else for (let i = 0; i < a.length; i++) v.setUint32(p + i * 4, a[i]!, true);
@@ -248,14 +305,14 @@ export class NameIndex {
       out.set(a, p);
       p += align4(a.length);
     };
-    put32(this.die);
-    put32(this.unit);
-    put32(this.aux);
-    put32(this.nameOff);
-    put32(this.hash);
-    put8(this.kind);
-    put8(this.flags);
-    put32(this.bucketStart);
+    put32(c.die);
+    put32(c.unit);
+    put32(c.aux);
+    put32(c.nameOff);
+    put32(c.hash);
+    put8(c.kind);
+    put8(c.flags);
+    put32(this.#bucketStart);
     return out;
   }
 
@@ -270,90 +327,237 @@ export class NameIndex {
     sections: DwarfSections,
     units: readonly DwarfUnit[],
   ): NameIndex {
+    const layout = readLayout(bytes, sections, units);
+    const cols = columnsAt(HOST_LE ? alignedCopy(bytes) : bytes, layout);
+    const index = new NameIndex(sections, units, cols.cols, cols.bucketStart);
+    checkBuckets(cols.bucketStart, 0, cols.bucketStart.length - 1, layout.n);
+    index.#check(0, layout.n);
+    return index;
+  }
+
+  /**
+   * Opens an index written by {@link serialize} that is read as it is used
+   * (see {@link LazyIndexBlob}): the header is checked now (a
+   * {@link DecodeError} as {@link deserialize}), entries when a lookup
+   * reaches them. If the blob turns out damaged or unreadable later, the
+   * index is rebuilt with `rebuild` (an index of the same sections, whose
+   * entry numbers are the same) and lookups go on with it.
+   */
+  static open(
+    blob: LazyIndexBlob,
+    sections: DwarfSections,
+    units: readonly DwarfUnit[],
+    rebuild: () => NameIndex,
+  ): NameIndex {
     const what = "name index";
-    if (bytes.length < 48) throw new DecodeError(what, 0, "truncated header");
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const w = (i: number) => v.getUint32(i * 4, true);
-    if (w(0) !== MAGIC) throw new DecodeError(what, 0, "bad magic");
-    if (w(1) !== INDEX_FORMAT_VERSION) {
-      throw new DecodeError(what, 4, `unsupported format version ${w(1)}`);
+    if (!HOST_LE) return NameIndex.deserialize(readAll(blob), sections, units);
+    if (!blob.ensure(0, HEADER_BYTES)) throw new DecodeError(what, 0, "unreadable header");
+    const layout = readLayout(blob.bytes, sections, units);
+    if (blob.bytes.byteOffset % 4 !== 0) {
+      return NameIndex.deserialize(readAll(blob), sections, units);
     }
-    const n = w(2);
-    const nb = w(3);
-    const fp = fingerprint(sections, units.length);
-    const got = [w(4), w(5), w(6), w(7), w(8)];
-    const want = [fp.infoSize, fp.abbrevSize, fp.strSize, fp.typesSize, fp.unitCount];
-    if (got.some((x, i) => x !== want[i])) {
-      throw new DecodeError(what, 16, "index was built from different debug info");
+    const { cols, bucketStart } = columnsAt(blob.bytes, layout);
+    const index = new NameIndex(sections, units, cols, bucketStart);
+    index.#lazy = {
+      blob,
+      at: layout.at,
+      checked: new Uint8Array((layout.n >>> CHECK_CHUNK_SHIFT) + 1),
+      rebuild,
+    };
+    return index;
+  }
+
+  /** Loads and checks buckets `b` and `b + 1` and the entries of bucket `b`. */
+  #ensureBucket(b: number): void {
+    const lz = this.#lazy!;
+    const at = lz.at[7]! + b * 4;
+    if (!lz.blob.ensure(at, at + 8)) return this.#rebuild();
+    try {
+      checkBuckets(this.#bucketStart, b, b + 1, this.count);
+    } catch {
+      return this.#rebuild();
     }
-    if (nb < 2 || ((nb - 1) & (nb - 2)) !== 0) throw new DecodeError(what, 12, "bad bucket count");
-    const size = 48 + n * 20 + nb * 4 + align4(n) * 2;
-    if (bytes.length !== size) {
-      throw new DecodeError(what, 0, `size ${bytes.length} does not match ${size}`);
-    }
-    let p = 48;
-    const get32 = (count: number) => {
-      let a: Uint32Array;
-      if (HOST_LE && (bytes.byteOffset + p) % 4 === 0) {
-        // A view, not a copy: the blob (a cache file read for this) is kept.
-        a = new Uint32Array(bytes.buffer, bytes.byteOffset + p, count);
-      } else if (HOST_LE) {
-        a = new Uint32Array(bytes.slice(p, p + count * 4).buffer);
-      } else {
-        a = new Uint32Array(count);
-        for (let i = 0; i < count; i++) a[i] = v.getUint32(p + i * 4, true);
+    this.#ensureEntries(this.#bucketStart[b]!, this.#bucketStart[b + 1]!);
+  }
+
+  /** Loads and checks entries `[lo, hi)` of a lazily read index. */
+  #ensureEntries(lo: number, hi: number): void {
+    const lz = this.#lazy;
+    if (lz === null || lo >= hi) return;
+    const first = lo >>> CHECK_CHUNK_SHIFT;
+    const last = (hi - 1) >>> CHECK_CHUNK_SHIFT;
+    for (let k = first; k <= last; k++) {
+      if (lz.checked[k] === 1) continue;
+      const a = k << CHECK_CHUNK_SHIFT;
+      const e = Math.min(this.count, a + (1 << CHECK_CHUNK_SHIFT));
+      const widths = [4, 4, 4, 4, 4, 1, 1];
+      for (let c = 0; c < widths.length; c++) {
+        const base = lz.at[c]!;
+        if (!lz.blob.ensure(base + a * widths[c]!, base + e * widths[c]!)) return this.#rebuild();
       }
-      p += count * 4;
-      return a;
-    };
-    const get8 = (count: number) => {
-      const a = bytes.subarray(p, p + count);
-      p += align4(count);
-      return a;
-    };
-    const cols: EntryColumns = {
-      count: n,
-      die: get32(n),
-      unit: get32(n),
-      aux: get32(n),
-      nameOff: get32(n),
-      hash: get32(n),
-      kind: get8(n),
-      flags: get8(n),
-    };
-    const bucketStart = get32(nb);
-    // Validate ranges so that later lookups cannot index out of bounds.
-    for (let b = 0; b + 1 < nb; b++) {
-      if (bucketStart[b]! > bucketStart[b + 1]!) throw new DecodeError(what, 48, "bad buckets");
+      try {
+        this.#check(a, e);
+      } catch {
+        return this.#rebuild();
+      }
+      lz.checked[k] = 1;
     }
-    if (bucketStart[nb - 1] !== n || bucketStart[0] !== 0) {
-      throw new DecodeError(what, 48, "bad buckets");
+  }
+
+  /** Loads and checks everything of a lazily read index. */
+  #ensureAll(): void {
+    const lz = this.#lazy;
+    if (lz === null) return;
+    const nb = this.#bucketStart.length;
+    if (!lz.blob.ensure(lz.at[7]!, lz.at[7]! + nb * 4)) return this.#rebuild();
+    try {
+      checkBuckets(this.#bucketStart, 0, nb - 1, this.count);
+    } catch {
+      return this.#rebuild();
     }
+    this.#ensureEntries(0, this.count);
+    if (this.#lazy !== null) this.#lazy = null;
+  }
+
+  /** Replaces a damaged lazily read index by a fresh one. */
+  #rebuild(): void {
+    const lz = this.#lazy!;
+    this.#lazy = null;
+    const fresh = lz.rebuild();
+    this.#cols = fresh.#cols;
+    this.#bucketStart = fresh.#bucketStart;
+    this.#mask = this.#bucketStart.length - 2;
+  }
+
+  /** Validates entries `[lo, hi)` (values later lookups index with); throws a {@link DecodeError}. */
+  #check(lo: number, hi: number): void {
+    const what = "name index";
+    const c = this.#cols;
+    const s = this.#sections;
     const maxName = [
-      sections.str?.length ?? 0,
-      sections.lineStr?.length ?? 0,
-      Math.max(sections.info.length, sections.types?.length ?? 0),
+      s.str?.length ?? 0,
+      s.lineStr?.length ?? 0,
+      Math.max(s.info.length, s.types?.length ?? 0),
     ];
     let maxUnit = 0;
     let maxDie = 0;
     let badKind = false;
     let badName = false;
-    for (let i = 0; i < n; i++) {
-      const u = cols.unit[i]!;
+    for (let i = lo; i < hi; i++) {
+      const u = c.unit[i]!;
       if (u > maxUnit) maxUnit = u;
-      const d = cols.die[i]!;
+      const d = c.die[i]!;
       if (d > maxDie) maxDie = d;
-      const k = cols.kind[i]!;
+      const k = c.kind[i]!;
       if (k < IndexKind.base || k > IndexKind.namespace) badKind = true;
-      const where = (cols.flags[i]! & NAME_MASK) >> NAME_SHIFT;
-      if (where > 2 || cols.nameOff[i]! >= maxName[where]!) badName = true;
+      const where = (c.flags[i]! & NAME_MASK) >> NAME_SHIFT;
+      if (where > 2 || c.nameOff[i]! >= maxName[where]!) badName = true;
     }
-    if (n > 0 && maxUnit >= units.length) throw new DecodeError(what, 48, "bad unit number");
-    if (n > 0 && maxDie >= maxName[2]!) throw new DecodeError(what, 48, "DIE offset out of bounds");
-    if (badKind) throw new DecodeError(what, 48, "bad entry kind");
-    if (badName) throw new DecodeError(what, 48, "name offset out of bounds");
-    return new NameIndex(sections, units, cols, bucketStart);
+    if (hi > lo && maxUnit >= this.#units.length) {
+      throw new DecodeError(what, HEADER_BYTES, "bad unit number");
+    }
+    if (hi > lo && maxDie >= maxName[2]!) {
+      throw new DecodeError(what, HEADER_BYTES, "DIE offset out of bounds");
+    }
+    if (badKind) throw new DecodeError(what, HEADER_BYTES, "bad entry kind");
+    if (badName) throw new DecodeError(what, HEADER_BYTES, "name offset out of bounds");
   }
+}
+
+const HEADER_BYTES = 48;
+
+interface IndexLayout {
+  n: number;
+  nb: number;
+  /** Byte offsets of the columns (see {@link LazyState.at}). */
+  at: number[];
+}
+
+/** Checks a serialized index's header against the sections; its column layout. */
+function readLayout(
+  bytes: Uint8Array,
+  sections: DwarfSections,
+  units: readonly DwarfUnit[],
+): IndexLayout {
+  const what = "name index";
+  if (bytes.length < HEADER_BYTES) throw new DecodeError(what, 0, "truncated header");
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = (i: number) => v.getUint32(i * 4, true);
+  if (w(0) !== MAGIC) throw new DecodeError(what, 0, "bad magic");
+  if (w(1) !== INDEX_FORMAT_VERSION) {
+    throw new DecodeError(what, 4, `unsupported format version ${w(1)}`);
+  }
+  const n = w(2);
+  const nb = w(3);
+  const fp = fingerprint(sections, units.length);
+  const got = [w(4), w(5), w(6), w(7), w(8)];
+  const want = [fp.infoSize, fp.abbrevSize, fp.strSize, fp.typesSize, fp.unitCount];
+  if (got.some((x, i) => x !== want[i])) {
+    throw new DecodeError(what, 16, "index was built from different debug info");
+  }
+  if (nb < 2 || ((nb - 1) & (nb - 2)) !== 0) throw new DecodeError(what, 12, "bad bucket count");
+  const size = HEADER_BYTES + n * 20 + nb * 4 + align4(n) * 2;
+  if (bytes.length !== size) {
+    throw new DecodeError(what, 0, `size ${bytes.length} does not match ${size}`);
+  }
+  const at: number[] = [];
+  let p = HEADER_BYTES;
+  for (let c = 0; c < 5; c++, p += n * 4) at.push(p);
+  for (let c = 0; c < 2; c++, p += align4(n)) at.push(p);
+  at.push(p);
+  return { n, nb, at };
+}
+
+/** The columns of a serialized index (views when `bytes` is 4-aligned and the host little-endian). */
+function columnsAt(
+  bytes: Uint8Array,
+  layout: IndexLayout,
+): { cols: EntryColumns; bucketStart: Uint32Array } {
+  const { n, nb, at } = layout;
+  const get32 = (p: number, count: number) => {
+    if (HOST_LE) return new Uint32Array(bytes.buffer, bytes.byteOffset + p, count);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const a = new Uint32Array(count);
+    for (let i = 0; i < count; i++) a[i] = v.getUint32(p + i * 4, true);
+    return a;
+  };
+  return {
+    cols: {
+      count: n,
+      die: get32(at[0]!, n),
+      unit: get32(at[1]!, n),
+      aux: get32(at[2]!, n),
+      nameOff: get32(at[3]!, n),
+      hash: get32(at[4]!, n),
+      kind: bytes.subarray(at[5]!, at[5]! + n),
+      flags: bytes.subarray(at[6]!, at[6]! + n),
+    },
+    bucketStart: get32(at[7]!, nb),
+  };
+}
+
+/** `bytes`, or a copy of it when it is not 4-byte aligned. */
+function alignedCopy(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+}
+
+function readAll(blob: LazyIndexBlob): Uint8Array {
+  if (!blob.ensure(0, blob.bytes.length)) {
+    throw new DecodeError("name index", 0, "unreadable or damaged");
+  }
+  return blob.bytes;
+}
+
+/** Checks bucket bounds `b0`…`b1` (inclusive) of a serialized index; throws a {@link DecodeError}. */
+function checkBuckets(start: Uint32Array, b0: number, b1: number, n: number): void {
+  const what = "name index";
+  const last = start.length - 1;
+  for (let b = b0; b < b1; b++) {
+    if (start[b]! > start[b + 1]!) throw new DecodeError(what, HEADER_BYTES, "bad buckets");
+  }
+  if (start[b1]! > n) throw new DecodeError(what, HEADER_BYTES, "bad buckets");
+  if (b0 === 0 && start[0] !== 0) throw new DecodeError(what, HEADER_BYTES, "bad buckets");
+  if (b1 === last && start[last] !== n) throw new DecodeError(what, HEADER_BYTES, "bad buckets");
 }
 
 function align4(n: number): number {
@@ -377,8 +581,6 @@ export interface BuildOptions {
   localStatics?: boolean;
   /** Index file-scope names (default true); false builds a statics-only index. */
   globals?: boolean;
-  /** Abbreviation tables already parsed (shared with the DIE reader). */
-  abbrevTables?: Map<number, AbbrevTable>;
 }
 
 /**
@@ -409,13 +611,13 @@ export function buildNameIndex(
   const read = lazySectionReader(sections.info);
   if (read !== null) {
     fillSection(sections.types);
-    if (scanInfoChunked(input, units, read, out, opts.abbrevTables)) {
+    if (scanInfoChunked(input, units, read, out)) {
       return NameIndex.fromColumns(sections, units, out.trimmed());
     }
   }
   // The whole-section scan (lazy sections are read whole here).
   fillSection(sections.info);
   fillSection(sections.types);
-  scanUnits(input, units, 0, units.length, out, opts.abbrevTables);
+  scanUnits(input, units, 0, units.length, out);
   return NameIndex.fromColumns(sections, units, out.trimmed());
 }

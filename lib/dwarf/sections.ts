@@ -7,6 +7,7 @@
  */
 
 import { DecodeError } from "../errors.ts";
+import { cstringAt } from "../binary/byte_reader.ts";
 
 /** Section bytes by role. Only `info` and `abbrev` are required. */
 export interface DwarfSections {
@@ -125,6 +126,32 @@ export function lazySection(size: number, read: SectionReader): Uint8Array {
   return d;
 }
 
+/** Releasers of sections that are views of a file mapping (see `mapFile`). */
+const mappedStates = new WeakMap<Uint8Array, (start: number, end: number) => void>();
+
+/**
+ * Marks `view` (a section's bytes in a read-only file mapping) as mapped:
+ * `release(start, end)` drops the mapping's pages of section bytes
+ * `[start, end)` from memory (they stay readable). Returns `view`.
+ */
+export function mappedSection(
+  view: Uint8Array,
+  release: (start: number, end: number) => void,
+): Uint8Array {
+  mappedStates.set(view, release);
+  return view;
+}
+
+/**
+ * The releaser of a {@link mappedSection} (for a single pass over a big
+ * section, to keep it from all being resident at once), or null.
+ */
+export function sectionReleaser(
+  d: Uint8Array | undefined,
+): ((start: number, end: number) => void) | null {
+  return d === undefined ? null : mappedStates.get(d) ?? null;
+}
+
 /** Whether `d` is a {@link lazySection} not yet read whole. */
 export function isLazySection(d: Uint8Array | undefined): boolean {
   return d !== undefined && lazyStates.has(d);
@@ -178,6 +205,30 @@ export function ensureSection(d: Uint8Array, start: number, end: number): number
   const stop = Math.min(filled.length, last + 16);
   while (b < stop && filled[b] === 1) b++;
   return Math.min(size, b * LAZY_BLOCK);
+}
+
+/**
+ * Makes the NUL-terminated string at `start` of `d` valid (reads it if `d`
+ * is a {@link lazySection}); stops at the end of the section.
+ */
+export function ensureCString(d: Uint8Array, start: number): void {
+  if (!lazyStates.has(d)) return;
+  let from = start;
+  while (from < d.length) {
+    const valid = ensureSection(d, from, from + 256);
+    const nul = d.subarray(from, valid).indexOf(0);
+    if (nul >= 0 || valid >= d.length) return;
+    from = valid;
+  }
+}
+
+/**
+ * The NUL-terminated string at `offset` of section `d` (named `name` in
+ * errors), read first if `d` is a {@link lazySection}.
+ */
+export function sectionCString(d: Uint8Array, offset: number, name: string): string {
+  ensureCString(d, offset);
+  return cstringAt(d, offset, name);
 }
 
 /** Reads a {@link lazySection} whole (no-op for plain bytes). */

@@ -360,6 +360,23 @@ export class ElfFile {
     return data;
   }
 
+  /**
+   * Bytes `[start, start + length)` of a section's contents (clamped to the
+   * section), read from the file without reading the rest of the section
+   * (compressed sections are decompressed whole and cached, as
+   * {@link sectionData}). Throws as {@link sectionData}.
+   */
+  sectionRange(s: ElfSection, start: number, length: number): Uint8Array {
+    const cached = this.#data.get(s.index);
+    const compressed = (s.flags & SHF.COMPRESSED) !== 0n || s.name.startsWith(".zdebug");
+    if (cached !== undefined || compressed || s.type === SHT.NOBITS || s.type === SHT.NULL) {
+      return this.sectionData(s).subarray(start, start + length);
+    }
+    const from = Math.min(Math.max(0, start), s.size);
+    const n = Math.min(length, s.size - from);
+    return this.#readRange(s.offset + from, n, `section ${s.name} of ${this.path}`);
+  }
+
   /** The bytes of a segment in the file (`p_filesz` bytes at `p_offset`); not cached. */
   segmentData(segment: ElfSegment): Uint8Array {
     return this.#readRange(

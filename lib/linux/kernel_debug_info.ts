@@ -44,27 +44,42 @@ export function kernelAddressRelocator(offset: bigint): (addr: bigint) => bigint
 }
 
 /**
- * The link-time values of `names` in `elf`'s `.symtab`, found by a raw scan
- * of the table (no symbol objects: the full table is built lazily).
+ * The link-time values of the global symbols `names` in `elf`'s `.symtab`,
+ * found by a raw scan of the table's global part (no symbol objects: the
+ * full table is built lazily; only the globals and their names are read).
  */
-function rawSymbolValues(elf: ElfFile, names: readonly string[]): Map<string, bigint> {
+function rawGlobalSymbolValues(elf: ElfFile, names: readonly string[]): Map<string, bigint> {
   const out = new Map<string, bigint>();
   const sec = elf.section(".symtab");
   if (sec === undefined || !elf.is64 || sec.entsize !== 24) return out;
   const strSec = elf.sections[sec.link];
   if (strSec === undefined) return out;
-  const tab = elf.sectionData(sec);
-  const str = elf.sectionData(strSec);
-  const want = names.map((n) => new TextEncoder().encode(n + "\0"));
+  // sh_info: index of the first non-local symbol.
+  const first = Math.max(1, Math.min(sec.info, Math.floor(sec.size / 24)));
+  const tab = elf.sectionRange(sec, first * 24, sec.size - first * 24);
   const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
   const le = elf.littleEndian;
-  for (let p = 24; p + 24 <= tab.length; p += 24) {
+  // The globals' names: one read of the string table range they span.
+  let lo = strSec.size;
+  let hi = 0;
+  for (let p = 0; p + 24 <= tab.length; p += 24) {
     const nameOff = v.getUint32(p, le);
-    if (nameOff >= str.length || str[nameOff] !== 0x5f /* '_' */) continue;
+    if (nameOff < lo) lo = nameOff;
+    if (nameOff > hi) hi = nameOff;
+  }
+  if (lo > hi) return out;
+  const longest = Math.max(...names.map((n) => n.length)) + 1;
+  const str = elf.sectionRange(strSec, lo, hi - lo + longest);
+  const want = names.map((n) => new TextEncoder().encode(n + "\0"));
+  const firstByte = new Uint8Array(256);
+  for (const w of want) firstByte[w[0]!] = 1;
+  for (let p = 0; p + 24 <= tab.length; p += 24) {
+    const at = v.getUint32(p, le) - lo;
+    if (at >= str.length || firstByte[str[at]!] === 0) continue;
     for (let k = 0; k < want.length; k++) {
       const w = want[k]!;
-      let same = nameOff + w.length <= str.length;
-      for (let i = 0; same && i < w.length; i++) same = str[nameOff + i] === w[i];
+      let same = at + w.length <= str.length;
+      for (let i = 0; same && i < w.length; i++) same = str[at + i] === w[i];
       if (same && !out.has(names[k]!)) out.set(names[k]!, v.getBigUint64(p + 8, le));
     }
   }
@@ -103,7 +118,7 @@ function lazySymtab(m: Module, make: () => SymbolTable): void {
 
 function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
   const offset = k.vmcoreinfo.kaslrOffset;
-  const marks = rawSymbolValues(elf, ["_text", "_stext", "_end"]);
+  const marks = rawGlobalSymbolValues(elf, ["_text", "_stext", "_end"]);
   let lo = 0xffffffffffffffffn;
   for (const n of ["_text", "_stext"]) {
     const x = marks.get(n);

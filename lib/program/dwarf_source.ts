@@ -12,16 +12,22 @@ import type { ElfFile, ElfSection } from "../elf/elf_file.ts";
 import { relocatedSectionData } from "../elf/relocations.ts";
 import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
 import {
+  checksum,
   type IndexCacheKey,
   indexCacheKey,
-  readIndexCache,
+  openIndexCache,
   writeIndexCache,
 } from "../dwarf/index_cache.ts";
 import { INDEX_FORMAT_VERSION } from "../dwarf/name_index.ts";
-import { DWARF_SECTION_NAMES, type DwarfSections, lazySection } from "../dwarf/sections.ts";
+import {
+  DWARF_SECTION_NAMES,
+  type DwarfSections,
+  lazySection,
+  mappedSection,
+} from "../dwarf/sections.ts";
+import { type FileMapping, mapFile } from "../binary/mmap.ts";
 import { deserializeUnits, serializeUnits, UNIT_TABLE_VERSION } from "../dwarf/unit.ts";
 import { TargetError } from "../errors.ts";
-import { crc32 } from "node:zlib";
 import type { Program } from "./program.ts";
 import { FindObjectFlags } from "./program.ts";
 import type { DebugInfoSource, Module, ObjectDescriptor } from "./module.ts";
@@ -35,6 +41,9 @@ const LAZY_SECTIONS: ReadonlySet<keyof DwarfSections> = new Set(
   [
     "info",
     "types",
+    "abbrev",
+    "str",
+    "lineStr",
     "line",
     "loclists",
     "loc",
@@ -78,22 +87,40 @@ function fileRangeReader(path: string): (offset: number, dest: Uint8Array) => vo
  * The DWARF sections of `elf`, relocated for `ET_REL` files with
  * `sectionAddress`. With `lazy`, the big per-unit sections that need no
  * decompression are read on demand (only the units a session touches are
- * read; a relocated file's sections are relocated on first use).
+ * read; a relocated file's sections are relocated on first use). With
+ * `map` (default: `lazy`), the uncompressed sections of a file that needs
+ * no relocation are used in place from a read-only map of the file when
+ * that is allowed (see `mapFile`), and read on demand otherwise.
  */
 export function dwarfSectionsOf(
   elf: ElfFile,
   sectionAddress?: (shndx: number) => bigint,
   lazy = false,
+  map = lazy,
 ): DwarfSections | null {
   const out: Partial<Record<keyof DwarfSections, Uint8Array>> = {};
   let read: ((offset: number, dest: Uint8Array) => void) | null = null;
   const canBeLazy = (sec: ElfSection) =>
     lazy && (sec.flags & SHF.COMPRESSED) === 0n && !sec.name.startsWith(".zdebug") &&
     sec.offset + sec.size <= elf.fileSize;
+  // Sections used in place from a map of the file, where that is allowed.
+  let mapping: FileMapping | null | undefined;
   for (const [key, name] of Object.entries(DWARF_SECTION_NAMES)) {
     const sec = elf.section(name);
     if (!sec || sec.type === SHT.NOBITS) continue;
     const k = key as keyof DwarfSections;
+    if (map && canBeLazy(sec) && elf.type !== ET.REL) {
+      if (mapping === undefined) mapping = mapFile(elf.path);
+      if (mapping !== null && mapping.bytes.length === elf.fileSize) {
+        const m = mapping;
+        const base = sec.offset;
+        out[k] = mappedSection(
+          m.bytes.subarray(base, base + sec.size),
+          (start, end) => m.release(base + start, end - start),
+        );
+        continue;
+      }
+    }
     if (LAZY_SECTIONS.has(k) && canBeLazy(sec) && elf.type === ET.REL) {
       // Relocated as a whole, on first use (a module's DWARF is often never read).
       let whole: Uint8Array | null = null;
@@ -128,7 +155,7 @@ const CACHE_VARIANT = [INDEX_FORMAT_VERSION, UNIT_TABLE_VERSION];
 function placementWord(elf: ElfFile, sectionAddress: (shndx: number) => bigint): number {
   let text = "";
   for (let i = 0; i < elf.sections.length; i++) text += sectionAddress(i).toString(16) + ",";
-  return crc32(new TextEncoder().encode(text)) >>> 0;
+  return checksum(new TextEncoder().encode(text));
 }
 
 /**
@@ -153,21 +180,27 @@ export function openDwarf(
   if (sections === null) return null;
   const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path };
   if (key !== null) {
-    const parts = readIndexCache(key);
-    if (parts !== null && parts.length === 2) {
+    // The unit table is read now, the index as lookups reach its pages.
+    const entry = openIndexCache(key);
+    if (entry !== null && entry.parts.length === 2 && entry.ensure(0)) {
       try {
-        const units = deserializeUnits(parts[0]!, {
+        const units = deserializeUnits(entry.parts[0]!, {
           info: sections.info.length,
           types: sections.types?.length ?? 0,
           abbrev: sections.abbrev.length,
         });
         const dwarf = new DwarfInfo(sections, { ...base, units });
-        dwarf.loadIndex(parts[1]!);
+        dwarf.openIndex(
+          { bytes: entry.parts[1]!, ensure: (start, end) => entry.ensure(1, start, end) },
+          // Damaged after all: replace the entry with the rebuilt index.
+          (fresh) => writeIndexCache(key, [serializeUnits(dwarf.units), fresh.serialize()]),
+        );
         return dwarf;
       } catch {
         // A cache entry that does not fit these sections: build afresh.
       }
     }
+    entry?.close();
   }
   // Indexing scans a lazy .debug_info a chunk at a time (see `buildNameIndex`).
   const dwarf = new DwarfInfo(sections, base);

@@ -18,6 +18,7 @@ import {
 } from "../../../lib/dwarf/index_cache.ts";
 import { deserializeUnits, parseUnitHeaders, serializeUnits } from "../../../lib/dwarf/unit.ts";
 import { DecodeError, LookupError } from "../../../lib/errors.ts";
+import type { DwarfInfo } from "../../../lib/dwarf/dwarf_info.ts";
 import { Program } from "../../../lib/program/program.ts";
 import { USER } from "../elf/_fixtures.ts";
 
@@ -201,7 +202,13 @@ Deno.test("index cache: a corrupt or truncated entry is ignored and rebuilt", ()
       }
       for (const [what, bytes] of damages) {
         Deno.writeFileSync(file, bytes);
-        assert.deepEqual(answers(load(bin)), freshAnswers(TYPES), what);
+        const p = load(bin);
+        assert.deepEqual(answers(p), freshAnswers(TYPES), what);
+        // Pages are checked as they are read: reading the whole index meets
+        // the damage wherever it is, and the entry is rebuilt.
+        const dwarf = p.modules[0]!.data.get("dwarf") as DwarfInfo;
+        const all = [...dwarf.index.entries(~0)].length;
+        assert.equal(all, dwarf.index.count, what);
         assert.deepEqual(Deno.readFileSync(file), good, `${what}: rebuilt`);
       }
       // A directory where the entry should be: tolerated.

@@ -61,7 +61,7 @@ const fixtures = [
 
 function open(path: string) {
   const elf = ElfFile.open(path);
-  const s = dwarfSectionsOf(elf, undefined, true)!;
+  const s = dwarfSectionsOf(elf, undefined, true, false)!;
   assert.ok(isLazySection(s.info));
   const d = new DwarfInfo(s, { littleEndian: elf.littleEndian });
   return { elf, s, units: d.units };
@@ -103,7 +103,6 @@ Deno.test("chunked scan: same entries as a whole-section scan, any chunk size", 
         units,
         lazySectionReader(s.info)!,
         out,
-        new Map(),
         chunk,
       );
       assert.ok(ok, `${path}, chunk ${chunk}`);
@@ -129,12 +128,12 @@ Deno.test("chunked scan: a reference into another chunk falls back to the whole 
     assert.ok(units.length >= 2);
     // One unit per chunk: gcc -flto's cross-unit abstract origins leave the chunk.
     const out = new EntryBuffer();
-    const ok = scanInfoChunked(input(s), units, lazySectionReader(s.info)!, out, new Map(), 1);
+    const ok = scanInfoChunked(input(s), units, lazySectionReader(s.info)!, out, 1);
     assert.equal(ok, false);
     assert.equal(out.count, 0);
     // All units in one chunk: fine.
     const all = new EntryBuffer();
-    assert.ok(scanInfoChunked(input(s), units, lazySectionReader(s.info)!, all, new Map()));
+    assert.ok(scanInfoChunked(input(s), units, lazySectionReader(s.info)!, all));
     assert.deepEqual(all.trimmed(), want.cols);
     elf.close();
   }
@@ -158,7 +157,7 @@ Deno.test("chunked scan: the sample kernel's cross-unit DW_AT_specification (bac
   assert.equal(out.count, 0);
   const all = new EntryBuffer();
   assert.ok(
-    scanInfoChunked(input(s), units, lazySectionReader(s.info)!, all, new Map(), 1 << 30),
+    scanInfoChunked(input(s), units, lazySectionReader(s.info)!, all, 1 << 30),
   );
   assert.deepEqual(all.trimmed(), want.cols);
   const d = new DwarfInfo(s, { littleEndian: true });

@@ -21,6 +21,7 @@ import {
   isLazySection,
   lazySection,
   peekSection,
+  sectionReleaser,
 } from "../../../lib/dwarf/sections.ts";
 import { deserializeUnits, serializeUnits } from "../../../lib/dwarf/unit.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
@@ -95,7 +96,7 @@ Deno.test({
     // reads .debug_info whole): the same units and byte-identical index.
     {
       const elf = ElfFile.open(path!);
-      const s = dwarfSectionsOf(elf, undefined, true)!;
+      const s = dwarfSectionsOf(elf, undefined, true, false)!;
       for (const k of ["info", "line", "loclists", "rnglists"] as const) {
         assert.ok(isLazySection(s[k]), k);
       }
@@ -112,7 +113,7 @@ Deno.test({
     // nothing read up front; lookups read only the units they touch.
     {
       const elf = ElfFile.open(path!);
-      const s = dwarfSectionsOf(elf, undefined, true)!;
+      const s = dwarfSectionsOf(elf, undefined, true, false)!;
       const units = deserializeUnits(serializeUnits(eager.units), {
         info: s.info.length,
         types: 0,
@@ -128,6 +129,21 @@ Deno.test({
       // Names read from the lazy index are the eager ones.
       const names = [...d.names("struct")].slice(0, 2000);
       assert.deepEqual(names, [...eager.names("struct")].slice(0, 2000));
+      elf.close();
+    }
+    // 3. Mapped in place (the tests run with FFI allowed): the same units,
+    // index and answers, with nothing read into memory up front.
+    {
+      const elf = ElfFile.open(path!);
+      const s = dwarfSectionsOf(elf, undefined, true, true)!;
+      for (const k of ["info", "abbrev", "str", "line"] as const) {
+        assert.ok(!isLazySection(s[k]), `${k} is not read on demand`);
+        assert.ok(sectionReleaser(s[k]) !== null, `${k} is a view of the file's map`);
+      }
+      const d = new DwarfInfo(s, { littleEndian: true, name: "vmlinux" });
+      assert.deepEqual(d.units, eager.units);
+      assert.deepEqual(d.serializeIndex(), eagerIndex);
+      assert.deepEqual(probe(d), expected);
       elf.close();
     }
     eagerElf.close();

@@ -1,0 +1,102 @@
+/**
+ * Read-only memory maps of files (`mmap(2)` through Deno's FFI), so that
+ * big debug sections are used in place: no copy, and only the pages a
+ * session touches are read (by the kernel, from its page cache).
+ *
+ * Needs Deno's FFI permission (`--allow-ffi` or `-A`); without it, or with
+ * `WYVERN_NO_MMAP=1`, or on a platform without libc's `mmap`,
+ * {@link mapFile} returns null and callers read the file instead. Maps
+ * are private and read-only (the debugger never writes to its files) and
+ * live as long as the process: views of them stay valid. A file truncated
+ * by someone else while mapped makes reads of the lost pages fault, as in
+ * any debugger that maps its files.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+} as const;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+const SEEK_END = 2;
+const PROT_READ = 1;
+const MAP_PRIVATE = 2;
+const MADV_DONTNEED = 4;
+const PAGE = 4096;
+
+let libc: Libc | null | undefined;
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: treat as unset
+  }
+}
+
+/** libc through FFI, or null when FFI is not allowed (never prompts) or unavailable. */
+function openLibc(): Libc | null {
+  if (libc !== undefined) return libc;
+  libc = null;
+  try {
+    const off = env("WYVERN_NO_MMAP");
+    if (off !== undefined && off !== "" && off !== "0") return libc;
+    if (Deno.build.os !== "linux") return libc;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return libc;
+    libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  } catch {
+    libc = null;
+  }
+  return libc;
+}
+
+/** A file mapped read-only. */
+export interface FileMapping {
+  /** The whole file. */
+  readonly bytes: Uint8Array;
+  /**
+   * Drops the pages of `[offset, offset + length)` from this process's
+   * memory (they are read again if touched): for one pass over a big
+   * section, so that peak memory does not include all of it.
+   */
+  release(offset: number, length: number): void;
+}
+
+/** Maps the file at `path` read-only, or returns null if it cannot (see the module doc). */
+export function mapFile(path: string): FileMapping | null {
+  const c = openLibc();
+  if (c === null) return null;
+  const fd = c.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return null;
+  try {
+    const size = Number(c.lseek(fd, 0n, SEEK_END));
+    if (!(size > 0) || size > Number.MAX_SAFE_INTEGER) return null;
+    const p = c.mmap(null, BigInt(size), PROT_READ, MAP_PRIVATE, fd, 0n);
+    // MAP_FAILED is (void *)-1.
+    if (p === null || Deno.UnsafePointer.value(p) === 0xffffffffffffffffn) return null;
+    const bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, size));
+    const base = Deno.UnsafePointer.value(p);
+    return {
+      bytes,
+      release(offset: number, length: number): void {
+        // Whole pages inside the range only.
+        const from = Math.ceil(Math.max(0, offset) / PAGE) * PAGE;
+        const to = Math.floor(Math.min(size, offset + length) / PAGE) * PAGE;
+        if (to <= from) return;
+        c.madvise(Deno.UnsafePointer.create(base + BigInt(from)), BigInt(to - from), MADV_DONTNEED);
+      },
+    };
+  } catch {
+    return null;
+  } finally {
+    c.close(fd);
+  }
+}
