@@ -6,8 +6,9 @@
  * @module
  */
 
-import { inflateSync, zstdDecompressSync } from "node:zlib";
 import { ByteReader } from "../binary/byte_reader.ts";
+import { inflateZlib } from "../binary/inflate.ts";
+import { nodeZlib } from "../binary/node_zlib.ts";
 import { DecodeError } from "../errors.ts";
 import { ELFCOMPRESS, elfName } from "./constants.ts";
 
@@ -101,23 +102,45 @@ function inflate(
       `uncompressed size ${size} is implausible for ${body.length} bytes of ${method} data`,
     );
   }
+  if (method === "zlib") {
+    const out = new Uint8Array(size);
+    let n: number;
+    try {
+      n = inflateZlib(body, out, what);
+    } catch (e) {
+      const why = e instanceof DecodeError && /output|larger|more than/.test(e.message)
+        ? `data inflates to more than the declared ${size} bytes`
+        : `corrupt zlib data (${e instanceof Error ? e.message : String(e)})`;
+      throw new DecodeError(what, offset, why);
+    }
+    if (n !== size) {
+      throw new DecodeError(
+        what,
+        offset,
+        `zlib data inflates to ${n} bytes, not the declared ${size}`,
+      );
+    }
+    return out;
+  }
+  const zlib = nodeZlib();
+  if (zlib === null || typeof zlib.zstdDecompressSync !== "function") {
+    throw new DecodeError(what, offset, "zstd data needs a runtime whose node:zlib has zstd");
+  }
   let out: Uint8Array;
   try {
-    out = method === "zlib"
-      ? inflateSync(body, { maxOutputLength: size })
-      : zstdDecompressSync(body, { maxOutputLength: size });
+    out = zlib.zstdDecompressSync(body, { maxOutputLength: size });
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     const why = code === "ERR_BUFFER_TOO_LARGE"
       ? `data inflates to more than the declared ${size} bytes`
-      : `corrupt ${method} data (${e instanceof Error ? e.message : String(e)})`;
+      : `corrupt zstd data (${e instanceof Error ? e.message : String(e)})`;
     throw new DecodeError(what, offset, why);
   }
   if (out.length !== size) {
     throw new DecodeError(
       what,
       offset,
-      `${method} data inflates to ${out.length} bytes, not the declared ${size}`,
+      `zstd data inflates to ${out.length} bytes, not the declared ${size}`,
     );
   }
   // A plain Uint8Array view (node:zlib returns a Buffer).

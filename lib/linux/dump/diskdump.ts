@@ -27,7 +27,8 @@
  * @module
  */
 
-import * as zlib from "node:zlib";
+import { inflateZlib } from "../../binary/inflate.ts";
+import { nodeZlib } from "../../binary/node_zlib.ts";
 import { DecodeError, FaultError, hex, TargetError } from "../../errors.ts";
 import type { RandomAccessReader } from "../../binary/file_reader.ts";
 import type { MemoryReader, MemorySource } from "../../memory/memory_reader.ts";
@@ -1108,16 +1109,10 @@ function parseNotes(
   }
 }
 
-// node:zlib in Deno has libzstd: 4x faster than npm's fzstd on
-// 4 KiB pages, and it checks its input.
-const nativeZstd = (zlib as { zstdDecompressSync?: unknown }).zstdDecompressSync as
-  | ((buf: Uint8Array, options: { maxOutputLength: number; chunkSize: number }) => Uint8Array)
-  | undefined;
-
 /**
  * Decompresses one page into `out` and returns the decompressed length.
- * zlib and zstd go through `node:zlib` (libz, libzstd), LZO and snappy
- * through this package's decoders.
+ * zlib, LZO and snappy go through this package's decoders, zstd through
+ * `node:zlib` (libzstd, loaded on the first zstd page).
  */
 function decompressPage(
   flags: number,
@@ -1125,19 +1120,16 @@ function decompressPage(
   out: Uint8Array,
   section: string,
 ): number {
-  if (flags & DUMP_DH.COMPRESSED_ZLIB) {
-    // An output chunk of one page halves the per-call cost (the default is 16 KiB).
-    const r = zlib.inflateSync(data, { maxOutputLength: out.length, chunkSize: out.length });
-    out.set(r);
-    return r.length;
-  }
+  if (flags & DUMP_DH.COMPRESSED_ZLIB) return inflateZlib(data, out, section);
   if (flags & DUMP_DH.COMPRESSED_LZO) return lzo1xDecompress(data, out, section);
   if (flags & DUMP_DH.COMPRESSED_SNAPPY) return snappyDecompress(data, out, section);
-  // DUMP_DH.COMPRESSED_ZSTD
-  if (nativeZstd === undefined) {
+  // DUMP_DH.COMPRESSED_ZSTD. node:zlib in Deno has libzstd: 4x faster
+  // than npm's fzstd on 4 KiB pages, and it checks its input.
+  const zstd = nodeZlib()?.zstdDecompressSync;
+  if (typeof zstd !== "function") {
     throw new DecodeError(section, 0, "zstd pages need a runtime whose node:zlib has zstd");
   }
-  const r = nativeZstd(data, { maxOutputLength: out.length, chunkSize: out.length });
+  const r = zstd(data, { maxOutputLength: out.length, chunkSize: out.length });
   if (r.length > out.length) {
     throw new DecodeError(section, 0, `zstd data decompresses to more than ${out.length} bytes`);
   }
