@@ -251,6 +251,8 @@ export class DeclStore {
   /** The declarations' bytes (compared on a hash match). */
   #pool = new Uint8Array(1 << 14);
   #poolLength = 0;
+  /** Scratch of {@link plan}: code → declaration number + 1. */
+  readonly #byCode = new Int32Array(DENSE_CODES);
   /** Open-addressing hash table of declaration number + 1. */
   #slots = new Int32Array(1024);
 
@@ -276,12 +278,15 @@ export class DeclStore {
    */
   plan(data: Uint8Array, offset: number): Plan {
     const malformed = (): never => {
+      this.#byCode.fill(0);
       parseAbbrevTable(data, offset); // throws the precise error
       throw new DecodeError(".debug_abbrev", offset, "malformed abbreviation table");
     };
     if (offset < 0 || offset >= data.length) malformed();
     const end = data.length;
-    let byCode = new Int32Array(64);
+    // Codes are gathered in a scratch array and copied out at the end.
+    const byCode = this.#byCode;
+    let maxCode = 0;
     let sparse: Map<number, number> | null = null;
     let pos = offset;
     for (;;) {
@@ -332,14 +337,15 @@ export class DeclStore {
       let id = this.#find(data, start, pos - start, h);
       if (id < 0) id = this.#add(data, start, pos, h) ?? malformed();
       if (code < DENSE_CODES) {
-        if (code >= byCode.length) byCode = grown(byCode, code + 1);
+        if (code > maxCode) maxCode = code;
         if (byCode[code] === 0) byCode[code] = id + 1;
       } else {
         sparse ??= new Map();
         if (!sparse.has(code)) sparse.set(code, id);
       }
     }
-    const dense = byCode;
+    const dense = byCode.slice(0, maxCode + 1);
+    byCode.fill(0, 0, maxCode + 1);
     const sp = sparse;
     return {
       table: {

@@ -1163,6 +1163,23 @@ export function scanUnits(
   }
 }
 
+/**
+ * A scan that goes on across calls (one deduplication of repeated type
+ * definitions over all of them): `scan(from, to)` scans units
+ * `units[from..to)` into `out`, in increasing unit order across calls.
+ */
+export function unitScanner(
+  input: ScanInput,
+  units: readonly DwarfUnit[],
+  out: EntryBuffer,
+): (from: number, to: number) => void {
+  fillScanSections(input);
+  const s = new Scanner(input, units, out);
+  return (from, to) => {
+    for (let i = from; i < to; i++) s.scanUnit(units[i]!);
+  };
+}
+
 /** Reads the sections a scan reads everywhere (abbreviations, strings) whole if lazy. */
 function fillScanSections(input: ScanInput): void {
   fillSection(input.abbrev);

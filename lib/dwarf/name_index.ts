@@ -34,6 +34,7 @@ import {
   lazySectionReader,
 } from "./sections.ts";
 import type { DwarfUnit } from "./unit.ts";
+import { scanShared } from "./index_shared.ts";
 
 export { IndexKind } from "./index_scan.ts";
 export { FLAG_DECLARATION, FLAG_HAS_ADDRESS } from "./index_scan.ts";
@@ -577,6 +578,8 @@ function fingerprint(s: DwarfSections, unitCount: number): IndexFingerprint {
 /** Options of the index build. */
 export interface BuildOptions {
   littleEndian: boolean;
+  /** Threads to scan big mapped sections with (default: see `indexThreads`; 1: this one only). */
+  threads?: number;
   /** Index function-scope statics (default true). */
   localStatics?: boolean;
   /** Index file-scope names (default true); false builds a statics-only index. */
@@ -615,9 +618,12 @@ export function buildNameIndex(
       return NameIndex.fromColumns(sections, units, out.trimmed());
     }
   }
-  // The whole-section scan (lazy sections are read whole here).
+  // The whole-section scan (lazy sections are read whole here), on two
+  // threads when the sections are mapped from a file.
   fillSection(sections.info);
   fillSection(sections.types);
+  const cols = scanShared(sections, units, input, opts.threads);
+  if (cols !== null) return NameIndex.fromColumns(sections, units, cols);
   scanUnits(input, units, 0, units.length, out);
   return NameIndex.fromColumns(sections, units, out.trimmed());
 }

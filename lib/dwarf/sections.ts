@@ -126,19 +126,33 @@ export function lazySection(size: number, read: SectionReader): Uint8Array {
   return d;
 }
 
-/** Releasers of sections that are views of a file mapping (see `mapFile`). */
-const mappedStates = new WeakMap<Uint8Array, (start: number, end: number) => void>();
+/** Where a mapped section is in its file. */
+export interface SectionOrigin {
+  path: string;
+  /** File offset of the section's first byte. */
+  offset: number;
+}
+
+interface MappedState {
+  release: (start: number, end: number) => void;
+  origin: SectionOrigin;
+}
+
+/** Sections that are views of a file mapping (see `mapFile`). */
+const mappedStates = new WeakMap<Uint8Array, MappedState>();
 
 /**
- * Marks `view` (a section's bytes in a read-only file mapping) as mapped:
- * `release(start, end)` drops the mapping's pages of section bytes
- * `[start, end)` from memory (they stay readable). Returns `view`.
+ * Marks `view` (a section's bytes in a read-only map of the file
+ * `origin.path`) as mapped: `release(start, end)` drops the mapping's pages
+ * of section bytes `[start, end)` from memory (they stay readable).
+ * Returns `view`.
  */
 export function mappedSection(
   view: Uint8Array,
+  origin: SectionOrigin,
   release: (start: number, end: number) => void,
 ): Uint8Array {
-  mappedStates.set(view, release);
+  mappedStates.set(view, { release, origin });
   return view;
 }
 
@@ -149,7 +163,12 @@ export function mappedSection(
 export function sectionReleaser(
   d: Uint8Array | undefined,
 ): ((start: number, end: number) => void) | null {
-  return d === undefined ? null : mappedStates.get(d) ?? null;
+  return d === undefined ? null : mappedStates.get(d)?.release ?? null;
+}
+
+/** The file and offset of a {@link mappedSection}, or null (so that another thread can map it too). */
+export function sectionOrigin(d: Uint8Array | undefined): SectionOrigin | null {
+  return d === undefined ? null : mappedStates.get(d)?.origin ?? null;
 }
 
 /** Whether `d` is a {@link lazySection} not yet read whole. */

@@ -116,6 +116,7 @@ export function dwarfSectionsOf(
         const base = sec.offset;
         out[k] = mappedSection(
           m.bytes.subarray(base, base + sec.size),
+          { path: elf.path, offset: base },
           (start, end) => m.release(base + start, end - start),
         );
         continue;
