@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../path.ts";
 import type { ElfFile } from "../elf/elf_file.ts";
 import { ET } from "../elf/constants.ts";
 

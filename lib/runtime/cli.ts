@@ -10,8 +10,7 @@
  * @module
  */
 
-import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { isAbsolute, resolve, toFileUrl } from "../path.ts";
 import { parseRuntimeArgs, USAGE, UsageError } from "./args.ts";
 import { openProgram } from "./open.ts";
 import { installGlobals } from "./globals.ts";
@@ -65,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`wyvern: script '${args.script}' not found or not a file`);
       return 1;
     }
-    scriptUrl = pathToFileURL(path).href;
+    scriptUrl = toFileUrl(path).href;
   }
   let prog: Program;
   try {

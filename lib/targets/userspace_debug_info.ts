@@ -8,7 +8,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path.ts";
 import { ElfFile } from "../elf/elf_file.ts";
 import { PT, SHT } from "../elf/constants.ts";
 import { TargetError } from "../errors.ts";
