@@ -13,8 +13,9 @@
  *
  * Entries are read lazily ({@link openIndexCache}): opening one reads its
  * header and page checksums only; the parts' bytes are read a page at a
- * time when a reader asks for them ({@link IndexCacheEntry.ensure}), and
- * every page is checked against its checksum before use. A session that
+ * time when a reader asks for them ({@link IndexCacheEntry.ensure}), or
+ * used in place from a map of the file (see `mapFile`), and every page is
+ * checked against its checksum before use. A session that
  * looks up a few names reads a few pages of a multi-megabyte index.
  *
  * Location: `$WYVERN_CACHE_DIR`, else `$XDG_CACHE_HOME/wyvern`, else
@@ -22,6 +23,8 @@
  *
  * @module
  */
+
+import { mapFile } from "../binary/mmap.ts";
 
 /** Format version of cache files (bump when the layout or any part's meaning changes). */
 export const CACHE_FORMAT_VERSION = 3;
@@ -320,6 +323,7 @@ function openImage(
   key: IndexCacheKey,
   read: RangeReader,
   close: () => void,
+  mapped?: Uint8Array,
 ): IndexCacheEntry | null {
   const head = HEADER_WORDS * 4;
   if (first.length < head) return null;
@@ -358,7 +362,10 @@ function openImage(
   if (new TextDecoder().decode(table.subarray(p, p + idLen)) !== key.buildId) return null;
   const sums = new Uint32Array(pages);
   for (let i = 0; i < pages; i++) sums[i] = v.getUint32(pageSums + i * 4, true);
-  const body = new Uint8Array(bodyLength);
+  // A mapped file is used in place (its pages are checked as they are used).
+  const body = mapped !== undefined
+    ? mapped.subarray(tableEnd, tableEnd + bodyLength)
+    : new Uint8Array(bodyLength);
   const parts: Uint8Array[] = [];
   p = 0;
   for (const n of lengths) {
@@ -399,6 +406,11 @@ export function openIndexCache(
   if (dir === null) return null;
   const path = fileName(dir, key);
   if (path === null) return null;
+  const map = mapFile(path);
+  if (map !== null) {
+    const m = map.bytes;
+    return openImage(m, m.length, key, () => true, () => {}, m);
+  }
   let file: Deno.FsFile | null = null;
   try {
     file = Deno.openSync(path, { read: true });
