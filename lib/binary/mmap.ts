@@ -6,8 +6,9 @@
  * Needs Deno's FFI permission (`--allow-ffi` or `-A`); without it, or with
  * `WYVERN_NO_MMAP=1`, or on a platform without libc's `mmap`,
  * {@link mapFile} returns null and callers read the file instead. Maps
- * are private and read-only (the debugger never writes to its files) and
- * live as long as the process: views of them stay valid. A file truncated
+ * are private (the debugger never writes to its files: a stray write to a
+ * view would change only this process's copy) and live as long as the
+ * process: views of them stay valid. A file truncated
  * by someone else while mapped makes reads of the lost pages fault, as in
  * any debugger that maps its files.
  *
@@ -28,6 +29,7 @@ const O_RDONLY = 0;
 const O_CLOEXEC = 0o2000000;
 const SEEK_END = 2;
 const PROT_READ = 1;
+const PROT_WRITE = 2;
 const MAP_PRIVATE = 2;
 const MADV_DONTNEED = 4;
 const PAGE = 4096;
@@ -79,7 +81,9 @@ export function mapFile(path: string): FileMapping | null {
   try {
     const size = Number(c.lseek(fd, 0n, SEEK_END));
     if (!(size > 0) || size > Number.MAX_SAFE_INTEGER) return null;
-    const p = c.mmap(null, BigInt(size), PROT_READ, MAP_PRIVATE, fd, 0n);
+    // Private: a write to a view (none is meant to happen) changes this
+    // process's copy of the page, never the file, and never faults.
+    const p = c.mmap(null, BigInt(size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0n);
     // MAP_FAILED is (void *)-1.
     if (p === null || Deno.UnsafePointer.value(p) === 0xffffffffffffffffn) return null;
     const bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, size));
