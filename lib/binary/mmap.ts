@@ -72,10 +72,39 @@ export interface FileMapping {
   release(offset: number, length: number): void;
 }
 
-/** Maps the file at `path` read-only, or returns null if it cannot (see the module doc). */
+/** Maps made so far, by path, with the identity of the file they map. */
+const maps = new Map<string, { id: string; map: FileMapping }>();
+
+/** What identifies the file at `path` now (device, inode, size, modification time), or null. */
+function identity(path: string): string | null {
+  try {
+    const st = Deno.statSync(path);
+    if (!st.isFile) return null;
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtime?.getTime() ?? 0}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Maps the file at `path` read-only, or returns null if it cannot (see the
+ * module doc). The same file (same device, inode, size and modification
+ * time) is mapped once per process.
+ */
 export function mapFile(path: string): FileMapping | null {
   const c = openLibc();
   if (c === null) return null;
+  const id = identity(path);
+  if (id === null) return null;
+  const hit = maps.get(path);
+  if (hit !== undefined && hit.id === id) return hit.map;
+  const map = mapNew(c, path);
+  // Kept only if the file did not change while it was being mapped.
+  if (map !== null && identity(path) === id) maps.set(path, { id, map });
+  return map;
+}
+
+function mapNew(c: Libc, path: string): FileMapping | null {
   const fd = c.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return null;
   try {

@@ -8,7 +8,9 @@
  * @module
  */
 
-import { ElfFile } from "../elf/elf_file.ts";
+import { ElfFile, type ElfSection } from "../elf/elf_file.ts";
+import { SHF } from "../elf/constants.ts";
+import { mapFile } from "../binary/mmap.ts";
 import { TargetError } from "../errors.ts";
 import type { Program } from "../program/program.ts";
 import { Module } from "../program/module.ts";
@@ -54,9 +56,16 @@ function rawGlobalSymbolValues(elf: ElfFile, names: readonly string[]): Map<stri
   if (sec === undefined || !elf.is64 || sec.entsize !== 24) return out;
   const strSec = elf.sections[sec.link];
   if (strSec === undefined) return out;
+  // The file's map when there is one (the DWARF sections use it too), else reads.
+  const map = mapFile(elf.path);
+  const whole = map !== null && map.bytes.length === elf.fileSize ? map.bytes : null;
+  const range = (s: ElfSection, start: number, length: number) =>
+    whole !== null && (s.flags & SHF.COMPRESSED) === 0n && s.offset + s.size <= whole.length
+      ? whole.subarray(s.offset + start, s.offset + Math.min(s.size, start + length))
+      : elf.sectionRange(s, start, length);
   // sh_info: index of the first non-local symbol.
   const first = Math.max(1, Math.min(sec.info, Math.floor(sec.size / 24)));
-  const tab = elf.sectionRange(sec, first * 24, sec.size - first * 24);
+  const tab = range(sec, first * 24, sec.size - first * 24);
   const v = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
   const le = elf.littleEndian;
   // The globals' names: one read of the string table range they span.
@@ -69,7 +78,7 @@ function rawGlobalSymbolValues(elf: ElfFile, names: readonly string[]): Map<stri
   }
   if (lo > hi) return out;
   const longest = Math.max(...names.map((n) => n.length)) + 1;
-  const str = elf.sectionRange(strSec, lo, hi - lo + longest);
+  const str = range(strSec, lo, hi - lo + longest);
   const want = names.map((n) => new TextEncoder().encode(n + "\0"));
   const firstByte = new Uint8Array(256);
   for (const w of want) firstByte[w[0]!] = 1;
