@@ -78,6 +78,7 @@ export interface SharedScanRequest {
   localStatics: boolean;
   globals: boolean;
   control: SharedArrayBuffer;
+  /** Grown by the worker to its entries' size (at most `capacity` entries). */
   output: SharedArrayBuffer;
   capacity: number;
 }
@@ -103,7 +104,10 @@ export function edgeSums(d: Uint8Array): number[] {
   return [checksum(d.subarray(0, n)), checksum(d.subarray(d.length - n))];
 }
 
-/** @internal A worker's output columns over `output` (`capacity` entries). */
+/** Bytes of one entry in a worker's output. */
+export const ENTRY_BYTES = 7 * 4 + 2;
+
+/** @internal A worker's output columns over `output`, which holds `capacity` entries. */
 export function outputColumns(output: SharedArrayBuffer, capacity: number): EntryColumns {
   let at = 0;
   const u32 = () => {
@@ -178,14 +182,16 @@ export function scanShared(
 
   const K = SHARED_CONTROL;
   const ctl = new Int32Array(new SharedArrayBuffer((K.chunk(nWorkers, nChunks) + 1) * 4));
-  // Room for a worker's entries: one per 64 bytes of its share of units (the
-  // vmlinux has one per 700); more and it fails, and this thread scans.
-  const capacity = Math.max(4096, Math.ceil(info.length / 64 / nWorkers) * 2);
+  // Room for a worker's entries, reserved (not allocated: each output grows
+  // to what its worker wrote): one per 32 bytes of units (without any
+  // deduplication the vmlinux has one per 79); more and it fails, and this
+  // thread scans.
+  const capacity = Math.max(4096, Math.ceil(info.length / 32));
   const outputs: SharedArrayBuffer[] = [];
   const workers: Worker[] = [];
   const url = new URL("./index_shared_worker.ts", import.meta.url);
   for (let w = 0; w < nWorkers; w++) {
-    outputs.push(new SharedArrayBuffer(capacity * (7 * 4 + 2)));
+    outputs.push(new SharedArrayBuffer(0, { maxByteLength: capacity * ENTRY_BYTES }));
     try {
       const worker = new Worker(url, { type: "module" });
       workers.push(worker);
@@ -254,7 +260,9 @@ export function scanShared(
     // .debug_types units (this thread, after every .debug_info unit).
     const typesStart = mine.count;
     scan(nInfo, units.length);
-    const theirs = outputs.map((o, w) => (ok[w] ? outputColumns(o, capacity) : null));
+    const theirs = outputs.map((o, w) =>
+      ok[w] ? outputColumns(o, ctl[K.worker(w) + W_COUNT]!) : null
+    );
     const parts: [EntryColumns | EntryBuffer, number, number][] = [];
     for (let c = 0; c < nChunks; c++) {
       const at = K.chunk(nWorkers, c);

@@ -11,6 +11,7 @@ import { mapFile } from "../binary/mmap.ts";
 import { EntryBuffer, type ScanInput, unitScanner } from "./index_scan.ts";
 import {
   edgeSums,
+  ENTRY_BYTES,
   outputColumns,
   SHARED_CONTROL as K,
   type SharedScanRequest,
@@ -60,9 +61,10 @@ function run(r: SharedScanRequest, ctl: Int32Array): void {
     ctl[at + 2] = out.count - before;
     Atomics.add(ctl, words + K.W_PROGRESS, 1);
   }
-  if (out.count > r.capacity) throw new Error("out of room");
-  const dest = outputColumns(r.output, r.capacity);
   const n = out.count;
+  if (n > r.capacity) throw new Error("out of room");
+  (r.output as SharedArrayBuffer & { grow(n: number): void }).grow(n * ENTRY_BYTES);
+  const dest = outputColumns(r.output, n);
   dest.die.set(out.die.subarray(0, n));
   dest.unit.set(out.unit.subarray(0, n));
   dest.aux.set(out.aux.subarray(0, n));
