@@ -234,8 +234,11 @@ export class NameIndex {
   findBytes(q: Uint8Array, mask: number): number[] {
     const out: number[] = [];
     const h = hashBytes(q, 0, q.length);
-    const b = h & this.#mask;
-    if (this.#lazy !== null) this.#ensureBucket(b);
+    let b = h & this.#mask;
+    if (this.#lazy !== null) {
+      this.#ensureBucket(b);
+      b = h & this.#mask; // (a rebuilt index has the same buckets, but be sure)
+    }
     const c = this.#cols;
     const end = this.#bucketStart[b + 1]!;
     for (let i = this.#bucketStart[b]!; i < end; i++) {
