@@ -95,6 +95,8 @@ export class NameIndex {
   readonly #units: readonly DwarfUnit[];
   /** Set while the index is read lazily from a blob. */
   #lazy: LazyState | null = null;
+  /** The serialized index, when the columns are views of it. */
+  #blob: Uint8Array | null = null;
 
   /** @internal Use {@link buildNameIndex}, {@link NameIndex.fromColumns} or {@link NameIndex.deserialize}. */
   constructor(
@@ -161,34 +163,34 @@ export class NameIndex {
     let nb = 1;
     while (nb < n) nb *= 2;
     const mask = nb - 1;
-    const start = new Uint32Array(nb + 1);
+    // Built straight into the serialized layout (see `serialize`): the
+    // columns are views of one blob, which is then the serialized index.
+    const blob = new Uint8Array(serializedSize(n, nb + 1));
+    const layout = { n, nb: nb + 1, at: columnOffsets(n) };
+    writeHeader(blob, n, nb + 1, fingerprint(sections, units.length));
+    const { cols: sorted, bucketStart: start } = columnsAt(blob, layout);
     const hash = cols.hash;
     for (let i = 0; i < n; i++) start[(hash[i]! & mask) + 1]!++;
     for (let b = 0; b < nb; b++) start[b + 1]! += start[b]!;
     const fill = start.slice(0, nb);
     const perm = new Uint32Array(n);
     for (let i = 0; i < n; i++) perm[fill[hash[i]! & mask]!++] = i;
-    const p32 = (a: Uint32Array) => {
-      const o = new Uint32Array(n);
+    const p32 = (a: Uint32Array, o: Uint32Array) => {
       for (let j = 0; j < n; j++) o[j] = a[perm[j]!]!;
-      return o;
     };
-    const p8 = (a: Uint8Array) => {
-      const o = new Uint8Array(n);
+    const p8 = (a: Uint8Array, o: Uint8Array) => {
       for (let j = 0; j < n; j++) o[j] = a[perm[j]!]!;
-      return o;
     };
-    const sorted: EntryColumns = {
-      count: n,
-      die: p32(cols.die),
-      unit: p32(cols.unit),
-      aux: p32(cols.aux),
-      nameOff: p32(cols.nameOff),
-      hash: p32(cols.hash),
-      kind: p8(cols.kind),
-      flags: p8(cols.flags),
-    };
-    return new NameIndex(sections, units, sorted, start);
+    p32(cols.die, sorted.die);
+    p32(cols.unit, sorted.unit);
+    p32(cols.aux, sorted.aux);
+    p32(cols.nameOff, sorted.nameOff);
+    p32(cols.hash, sorted.hash);
+    p8(cols.kind, sorted.kind);
+    p8(cols.flags, sorted.flags);
+    const index = new NameIndex(sections, units, sorted, start);
+    if (HOST_LE) index.#blob = blob;
+    return index;
   }
 
   /** The unit list the entries' unit numbers refer to. */
@@ -277,28 +279,14 @@ export class NameIndex {
    */
   serialize(): Uint8Array {
     this.#ensureAll();
+    // Built by fromColumns (and not replaced since): the columns' own blob.
+    if (this.#blob !== null && this.#cols.die.buffer === this.#blob.buffer) return this.#blob;
     const c = this.#cols;
     const n = this.count;
     const nb = this.#bucketStart.length;
-    const fp = fingerprint(this.#sections, this.#units.length);
-    const size = HEADER_BYTES + n * 4 * 5 + nb * 4 + align4(n) * 2;
-    const out = new Uint8Array(size);
+    const out = new Uint8Array(serializedSize(n, nb));
     const v = new DataView(out.buffer);
-    const words = [
-      MAGIC,
-      INDEX_FORMAT_VERSION,
-      n,
-      nb,
-      fp.infoSize,
-      fp.abbrevSize,
-      fp.strSize,
-      fp.typesSize,
-      fp.unitCount,
-      0,
-      0,
-      0,
-    ];
-    words.forEach((w, i) => v.setUint32(i * 4, w, true));
+    writeHeader(out, n, nb, fingerprint(this.#sections, this.#units.length));
     let p = HEADER_BYTES;
     const put32 = (a: Uint32Array) => {
       if (HOST_LE) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
@@ -470,6 +458,29 @@ export class NameIndex {
 
 const HEADER_BYTES = 48;
 
+/** Bytes of a serialized index of `n` entries and `nb` bucket bounds. */
+function serializedSize(n: number, nb: number): number {
+  return HEADER_BYTES + n * 20 + nb * 4 + align4(n) * 2;
+}
+
+/** Byte offsets of the columns of a serialized index of `n` entries (see {@link LazyState.at}). */
+function columnOffsets(n: number): number[] {
+  const at: number[] = [];
+  let p = HEADER_BYTES;
+  for (let c = 0; c < 5; c++, p += n * 4) at.push(p);
+  for (let c = 0; c < 2; c++, p += align4(n)) at.push(p);
+  at.push(p);
+  return at;
+}
+
+/** Writes the header of a serialized index (little-endian words). */
+function writeHeader(out: Uint8Array, n: number, nb: number, fp: IndexFingerprint): void {
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const words = [MAGIC, INDEX_FORMAT_VERSION, n, nb, fp.infoSize, fp.abbrevSize, fp.strSize];
+  words.push(fp.typesSize, fp.unitCount, 0, 0, 0);
+  words.forEach((w, i) => v.setUint32(i * 4, w, true));
+}
+
 interface IndexLayout {
   n: number;
   nb: number;
@@ -500,16 +511,11 @@ function readLayout(
     throw new DecodeError(what, 16, "index was built from different debug info");
   }
   if (nb < 2 || ((nb - 1) & (nb - 2)) !== 0) throw new DecodeError(what, 12, "bad bucket count");
-  const size = HEADER_BYTES + n * 20 + nb * 4 + align4(n) * 2;
+  const size = serializedSize(n, nb);
   if (bytes.length !== size) {
     throw new DecodeError(what, 0, `size ${bytes.length} does not match ${size}`);
   }
-  const at: number[] = [];
-  let p = HEADER_BYTES;
-  for (let c = 0; c < 5; c++, p += n * 4) at.push(p);
-  for (let c = 0; c < 2; c++, p += align4(n)) at.push(p);
-  at.push(p);
-  return { n, nb, at };
+  return { n, nb, at: columnOffsets(n) };
 }
 
 /** The columns of a serialized index (views when `bytes` is 4-aligned and the host little-endian). */
@@ -618,7 +624,7 @@ export function buildNameIndex(
   if (read !== null) {
     fillSection(sections.types);
     if (scanInfoChunked(input, units, read, out)) {
-      return NameIndex.fromColumns(sections, units, out.trimmed());
+      return NameIndex.fromColumns(sections, units, out);
     }
   }
   // The whole-section scan (lazy sections are read whole here), on two
@@ -628,5 +634,5 @@ export function buildNameIndex(
   const cols = scanShared(sections, units, input, opts.threads);
   if (cols !== null) return NameIndex.fromColumns(sections, units, cols);
   scanUnits(input, units, 0, units.length, out);
-  return NameIndex.fromColumns(sections, units, out.trimmed());
+  return NameIndex.fromColumns(sections, units, out);
 }
