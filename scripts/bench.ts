@@ -13,6 +13,10 @@
 // 2. User `big` core: walk the 1,000,000-node list summing `value` through
 //    the object API (time of the walk in the process).
 // 3. User `big` core: `g_big_array[i].key` for 1,000,000 elements.
+// 5. Extra (no goal): after 1 (warm), the stack trace of every task, each
+//    frame formatted (time of that part in the process). The frame counts
+//    differ: drgn 0.0.22 unwinds the tasks on CPUs wrongly (see the kernel
+//    fixtures' README).
 //
 // Children: scripts/bench_tasks.ts, scripts/bench_big.ts (Wyvern) and
 // scripts/bench_drgn.py (drgn, run with /usr/bin/python3).
@@ -87,6 +91,8 @@ async function run(cmd: string[], env: Record<string, string> = {}): Promise<Run
 
 const wyvernTasks = [deno, "run", "-A", join(here, "bench_tasks.ts"), vmcore, vmlinux, ...modules];
 const drgnTasks = [python, join(here, "bench_drgn.py"), "tasks", vmcore, vmlinux, ...modules];
+const wyvernTraces = [deno, "run", "-A", join(here, "bench_tasks.ts"), "--traces", vmcore, vmlinux];
+const drgnTraces = [python, join(here, "bench_drgn.py"), "traces", vmcore, vmlinux];
 const wyvernBig = (what: string) => [
   deno,
   "run",
@@ -106,6 +112,8 @@ const drgnBig = (what: string, bias: string) => [
 ];
 
 const samples: Record<string, number[]> = {};
+/** Frames of workload 5 (Wyvern, drgn) in the last round. */
+let frames = [0, 0];
 const add = (k: string, v: number) => (samples[k] ??= []).push(v);
 const check = (cond: boolean, what: string) => {
   if (!cond) throw new Error(`bench: wrong answer: ${what}`);
@@ -129,6 +137,13 @@ try {
     add("tasks.warm.rss", warm.rss);
     add("tasks.drgn.wall", dt.wall);
     add("tasks.drgn.rss", dt.rss);
+    // 5 (extra). Stack traces of every task (index cache warm).
+    const wt = await run([...wyvernTraces, ...modules], env);
+    const dtr = await run([...drgnTraces, ...modules]);
+    check(wt.out.tasks === dtr.out.tasks, "trace task counts differ");
+    add("traces.wyvern.ms", wt.out.ms as number);
+    add("traces.drgn.ms", dtr.out.ms as number);
+    frames = [wt.out.frames as number, dtr.out.frames as number];
     // 2 and 3. The big core.
     for (const what of ["list", "array"]) {
       const w = await run(wyvernBig(what));
@@ -206,13 +221,20 @@ const rows: [string, string, string, string, string][] = [
     ratio(med("tasks.warm.rss"), med("tasks.drgn.rss")),
     "≤ 1.0",
   ],
+  [
+    `5. (extra) stack traces of all tasks, frames formatted (${frames[0]} / ${frames[1]} frames)`,
+    sec(med("traces.wyvern.ms")),
+    sec(med("traces.drgn.ms")),
+    ratio(med("traces.wyvern.ms"), med("traces.drgn.ms")),
+    "—",
+  ],
 ];
 
 const lines = [
   `Wyvern vs drgn 0.0.22, medians of ${rounds} rounds (fresh process each), ${
     new Date().toISOString().slice(0, 16).replace("T", " ")
   } UTC on ${cpu}, ${cores} cores (load average ${load}; Deno ${Deno.version.deno}).`,
-  "1: process start to exit; 2 and 3: the walk alone, timed in the process.",
+  "1: process start to exit; 2, 3 and 5: the work alone, timed in the process.",
   "",
   "| workload | Wyvern | drgn | Wyvern/drgn | goal |",
   "|---|---:|---:|---:|---:|",

@@ -1,8 +1,8 @@
 # drgn 0.0.22 side of scripts/bench.ts: the same work as scripts/bench_tasks.ts
-# ("tasks") and scripts/bench_big.ts ("list", "array"), printing the same
-# JSON line.
+# ("tasks", and "traces" for its --traces) and scripts/bench_big.ts ("list",
+# "array"), printing the same JSON line.
 #
-#   /usr/bin/python3 scripts/bench_drgn.py tasks VMCORE VMLINUX [MODULE.ko...]
+#   /usr/bin/python3 scripts/bench_drgn.py tasks|traces VMCORE VMLINUX [MODULE.ko...]
 #   /usr/bin/python3 scripts/bench_drgn.py list|array CORE BINARY BIAS
 import json
 import sys
@@ -22,6 +22,25 @@ if what == "tasks":
         pass
     rows = [(t.pid.value_(), t.comm.string_()) for t in for_each_task(prog)]
     print(json.dumps({"tasks": len(rows)}))
+elif what == "traces":
+    from drgn.helpers.linux.pid import for_each_task
+
+    try:
+        prog.load_debug_info(debug)
+    except drgn.MissingDebugInfoError:
+        pass
+    tasks = list(for_each_task(prog))
+    frames = 0
+    t = time.perf_counter()
+    for task in tasks:
+        try:
+            for f in prog.stack_trace(task):
+                str(f)
+                frames += 1
+        except Exception:
+            pass  # a task whose stack cannot be unwound counts no frames
+    ms = (time.perf_counter() - t) * 1000
+    print(json.dumps({"tasks": len(tasks), "frames": frames, "ms": ms}))
 else:
     # drgn 0.0.22 cannot relocate an explicitly given PIE executable (it
     # resolves globals to link-time addresses; see the user fixtures'

@@ -6,12 +6,18 @@
 // task count, ms since the isolate started (the parent times the whole
 // process), peak RSS (VmHWM).
 //
-//   deno run -A scripts/bench_tasks.ts VMCORE VMLINUX [MODULE.ko...]
+//   deno run -A scripts/bench_tasks.ts [--traces] VMCORE VMLINUX [MODULE.ko...]
+//
+// With --traces (the extra workload 5), after the task list: the stack
+// trace of every task, each frame formatted; prints the frame count and the
+// ms of that part alone.
 import "../lib/targets.ts";
 import { Program } from "../lib/program/program.ts";
 import { containerOf } from "../lib/object/operators.ts";
+import type { TypedObject } from "../lib/object/typed_object.ts";
 
-const [core, ...debug] = Deno.args;
+const traces = Deno.args[0] === "--traces";
+const [core, ...debug] = traces ? Deno.args.slice(1) : Deno.args;
 if (core === undefined) {
   console.error("usage: bench_tasks.ts VMCORE VMLINUX [MODULE.ko...]");
   Deno.exit(2);
@@ -25,6 +31,7 @@ const init = prog.object("init_task");
 const head = init.tasks.address_!;
 const taskType = prog.type("struct task_struct");
 const rows: [number, string][] = [];
+const tasks: TypedObject[] = [];
 let node = init.tasks.next;
 for (let i = 0; i < 1_000_000 && node.value_() !== head; i++) {
   const leader = containerOf(node, taskType, "tasks");
@@ -34,13 +41,34 @@ for (let i = 0; i < 1_000_000 && node.value_() !== head; i++) {
   for (let j = 0; j < 1_000_000 && t.value_() !== sig; j++) {
     const task = containerOf(t, taskType, "thread_node");
     rows.push([task.pid.value_() as number, task.comm.string_()]);
+    tasks.push(task);
     t = t.next;
     nThreads++;
   }
-  if (nThreads === 0) rows.push([leader.pid.value_() as number, leader.comm.string_()]);
+  if (nThreads === 0) {
+    rows.push([leader.pid.value_() as number, leader.comm.string_()]);
+    tasks.push(leader);
+  }
   node = node.next;
 }
 const ms = performance.now();
+if (traces) {
+  // Workload 5: every task's stack trace, each frame formatted.
+  let frames = 0;
+  for (const task of tasks) {
+    try {
+      for (const f of prog.stackTrace(task)) {
+        String(f);
+        frames++;
+      }
+    } catch {
+      // a task whose stack cannot be unwound counts no frames
+    }
+  }
+  const traceMs = performance.now() - ms;
+  console.log(JSON.stringify({ tasks: rows.length, frames, ms: traceMs }));
+  Deno.exit(0);
+}
 let hwm = 0;
 for (const line of Deno.readTextFileSync("/proc/self/status").split("\n")) {
   if (line.startsWith("VmHWM:")) hwm = parseInt(line.slice(6)) * 1024;
