@@ -262,15 +262,21 @@ export function loadKernelModules(
   const cache = new Map<string, string>();
   const missing: string[] = [];
   for (const lm of loaded) {
-    if (prog.modules.some((m) => m.kind === "linux_kernel_module" && m.name === lm.name)) continue;
+    // A module listed by an earlier call gets the debug info given now.
+    const known = prog.modules.find((m) => m.kind === "linux_kernel_module" && m.name === lm.name);
+    if (known?.hasDebugInfo) continue;
     let elf = byName.get(lm.name) ?? null;
     if (elf === null && searchDefault) {
       const p = findModuleFile(lm.name, k.vmcoreinfo.osrelease, cache);
       if (p) elf = openElf(p);
     }
-    const m = new Module(lm.name, "linux_kernel_module", lm.start, lm.end, 0n, lm.buildId);
-    m.data.set("sections", lm.sections);
-    prog.addModule(m);
+    if (known !== undefined && elf === null) continue; // reported by the earlier call
+    const m = known ??
+      new Module(lm.name, "linux_kernel_module", lm.start, lm.end, 0n, lm.buildId);
+    if (known === undefined) {
+      m.data.set("sections", lm.sections);
+      prog.addModule(m);
+    }
     if (elf === null) {
       missing.push(lm.name);
       continue;

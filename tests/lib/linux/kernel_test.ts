@@ -154,6 +154,30 @@ const debugFiles = async () => [
   ...KERNEL_MODULES.map((m) => join(KERNEL, "debug", `${m}.ko`)),
 ];
 
+Deno.test("kernel dump: module debug info given in a later loadDebugInfo() call is attached", async () => {
+  const ref = kernelReference("mdf-c-d31.kdump");
+  const [vml, ...kos] = await debugFiles();
+  const p = new Program();
+  p.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
+  p.loadDebugInfo([vml!]);
+  const listed = p.modules.filter((m) => m.kind === "linux_kernel_module");
+  assert.ok(listed.length > 0 && listed.every((m) => !m.hasDebugInfo));
+  p.loadDebugInfo(kos.slice(0, 2));
+  p.loadDebugInfo(kos.slice(2));
+  assert.deepEqual(
+    p.modules.filter((m) => m.kind === "linux_kernel_module").map((m) => [m.name, m.hasDebugInfo]),
+    (ref.modules as Json[]).map((m) => [m.name, true]),
+  );
+  assert.deepEqual(
+    p.modules.filter((m) => m.kind === "linux_kernel_module"),
+    listed,
+    "same modules",
+  );
+  for (const [fn, e] of Object.entries(ref.module_debug_info as Record<string, Json>)) {
+    assert.equal(hex(p.function(fn).address_!), e.address, fn);
+  }
+});
+
 for (const [name, getPath, refName] of await formats()) {
   Deno.test(`kernel dump ${name}: release, KASLR, objects, types, modules, runqueues`, async () => {
     const p = open(getPath, await debugFiles());
