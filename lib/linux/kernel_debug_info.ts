@@ -170,7 +170,7 @@ export function loadKernelDebugInfo(
   }
   const moduleFiles = given.filter(isKernelModuleFile);
   const others = given.filter((e) => !isKernelModuleFile(e));
-  let kernel = prog.modules.find((m) => m.kind === "linux_kernel") ?? null;
+  let kernel = prog.loadedModules.find((m) => m.kind === "linux_kernel") ?? null;
   if (kernel === null) {
     for (const elf of others) {
       const check = checkVmlinux(elf, vi.buildId, vi.osrelease);
@@ -203,7 +203,37 @@ export function loadKernelDebugInfo(
     }
     return;
   }
-  loadKernelModules(prog, k, moduleFiles, opts.default === true);
+  deferKernelModules(prog, k, moduleFiles, opts.default === true);
+}
+
+/**
+ * Lists the kernel's loaded modules and loads their debug info (the files
+ * given, and with `searchDefault` those found in the standard places) when
+ * the program first needs its modules (see `Program.deferModuleLoad`): a
+ * session that never leaves vmlinux never walks the module list. Files
+ * given by several calls before then are loaded by one walk.
+ */
+function deferKernelModules(
+  prog: Program,
+  k: KernelInfo,
+  files: ElfFile[],
+  searchDefault: boolean,
+): void {
+  const key = "pendingKernelModules";
+  const pending = prog.targetData.get(key) as
+    | { files: ElfFile[]; searchDefault: boolean }
+    | undefined;
+  if (pending !== undefined) {
+    pending.files.push(...files);
+    pending.searchDefault ||= searchDefault;
+    return;
+  }
+  const p = { files: [...files], searchDefault };
+  prog.targetData.set(key, p);
+  prog.deferModuleLoad(() => {
+    prog.targetData.delete(key);
+    loadKernelModules(prog, k, p.files, p.searchDefault);
+  });
 }
 
 /** Section addresses of a loaded module, by section name. */

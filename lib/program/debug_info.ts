@@ -88,12 +88,16 @@ export function threadVariable(prog: Program, name: string, thread: Thread): Typ
   return prog.variable(name);
 }
 
-/** Modules in lookup order: the main program (or vmlinux) first. */
-function lookupOrder(prog: Program): Module[] {
-  const mods = prog.modules;
-  const first = mods.filter((m) => m.kind === "main" || m.kind === "linux_kernel");
-  if (first.length === 0) return mods;
-  return [...first, ...mods.filter((m) => m.kind !== "main" && m.kind !== "linux_kernel")];
+/**
+ * Modules in lookup order: the main program (or vmlinux) first, then the
+ * rest (whose deferred loading, if any, is completed only when a lookup
+ * gets that far: see `Program.deferModuleLoad`).
+ */
+function* lookupOrder(prog: Program): Generator<Module> {
+  const isFirst = (m: Module) => m.kind === "main" || m.kind === "linux_kernel";
+  const first = prog.loadedModules.filter(isFirst);
+  yield* first;
+  for (const m of prog.modules) if (!first.includes(m)) yield m;
 }
 
 /** Registers the debug-info finders on `prog` (idempotent). */

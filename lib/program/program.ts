@@ -133,8 +133,9 @@ export class Program implements ObjectProgram {
   #symbolFinders: Named<SymbolFinder>[] = [];
   #primitives = new Map<string, Type>();
   #typeCache = new Map<string, Type>();
-  /** Loaded modules (executables, libraries, vmlinux, kernel modules). */
-  readonly modules: Module[] = [];
+  #modules: Module[] = [];
+  /** Module loading deferred until the module list is needed (see {@link deferModuleLoad}). */
+  #pendingModules: (() => void) | null = null;
   /** The target's threads, once a target is set. */
   threadProvider: ThreadProvider | null = null;
   /** Computes stack traces for the target (installed by the target). */
@@ -147,8 +148,7 @@ export class Program implements ObjectProgram {
   defaultLanguage: Language = "C";
   /** Called to load default debug info (installed by the target). */
   defaultDebugInfoLoader: ((prog: Program, paths: string[]) => void) | null = null;
-  /** Warnings collected while loading (missing debug info, mismatches). */
-  readonly warnings: string[] = [];
+  #warnings: string[] = [];
 
   /** A program for `platform` (default: none until a target sets it; x86-64 for types). */
   constructor(platform: Platform | null = null) {
@@ -564,17 +564,64 @@ export class Program implements ObjectProgram {
 
   // ------------------------------------------------------------------ debug info
 
+  /**
+   * Loaded modules (executables, libraries, vmlinux, kernel modules). Reading
+   * it completes any deferred module loading first.
+   */
+  get modules(): Module[] {
+    this.#completeModules();
+    return this.#modules;
+  }
+
+  /**
+   * The modules loaded so far, without completing deferred loading (for
+   * lookups that try the main program or vmlinux before the rest).
+   */
+  get loadedModules(): readonly Module[] {
+    return this.#modules;
+  }
+
+  /** Warnings collected while loading (missing debug info, mismatches); completes deferred loading. */
+  get warnings(): string[] {
+    this.#completeModules();
+    return this.#warnings;
+  }
+
   /** Adds a loaded module (used by the debug-info loader). */
   addModule(m: Module): void {
-    this.modules.push(m);
+    this.#modules.push(m);
+  }
+
+  /**
+   * Defers `load` (which adds modules, e.g. a kernel's loaded modules and
+   * their debug info) until the module list, the warnings, or a lookup
+   * the main program or vmlinux cannot answer needs it. Loads deferred
+   * earlier run first.
+   */
+  deferModuleLoad(load: () => void): void {
+    const before = this.#pendingModules;
+    this.#pendingModules = before === null ? load : () => {
+      before();
+      load();
+    };
+  }
+
+  /** Runs deferred module loading (no-op if none). */
+  #completeModules(): void {
+    const load = this.#pendingModules;
+    if (load === null) return;
+    this.#pendingModules = null;
+    load();
   }
 
   /** The module whose address range contains `address`, or null. */
   moduleAt(address: bigint): Module | null {
-    for (const m of this.modules) {
+    for (const m of this.#modules) {
       if (address >= m.start && address < m.end) return m;
     }
-    return null;
+    if (this.#pendingModules === null) return null;
+    this.#completeModules();
+    return this.moduleAt(address);
   }
 
   /**

@@ -154,6 +154,48 @@ const debugFiles = async () => [
   ...KERNEL_MODULES.map((m) => join(KERNEL, "debug", `${m}.ko`)),
 ];
 
+Deno.test("kernel dump: the module list is walked only when something needs the modules", async () => {
+  const ref = kernelReference("mdf-c-d31.kdump");
+  const files = await debugFiles();
+  const dumpPath = await kernelDumpPath("mdf-c-d31.kdump");
+  const fresh = () => {
+    const p = new Program();
+    p.setCoreDump(dumpPath);
+    p.loadDebugInfo(files);
+    return p;
+  };
+  const kinds = (p: Program) => p.loadedModules.map((m) => m.kind);
+  const [fn, e] = Object.entries(ref.module_debug_info as Record<string, Json>)[0]!;
+  // vmlinux answers: no walk.
+  let p = fresh();
+  assert.deepEqual(kinds(p), ["linux_kernel"]);
+  assert.equal(hex(p.object("init_task").address_!), ref.init_task_address);
+  String(p.type("struct task_struct"));
+  assert.deepEqual(kinds(p), ["linux_kernel"], "lookups vmlinux answers do not walk");
+  // Each of these needs the modules, and gets them.
+  const triggers: [string, (p: Program) => unknown][] = [
+    ["the module list", (p) => p.modules],
+    ["the warnings", (p) => p.warnings],
+    ["a function only a module has", (p) => assert.equal(hex(p.function(fn).address_!), e.address)],
+    [
+      "a symbol by name only a module has",
+      (p) => assert.equal(hex(p.symbol(fn).address), e.address),
+    ],
+    ["a symbol at a module address", (p) => assert.equal(p.symbol(BigInt(e.address)).name, fn)],
+    ["the module at an address", (p) => assert.ok(p.moduleAt(BigInt(e.address))?.hasDebugInfo)],
+  ];
+  for (const [what, f] of triggers) {
+    p = fresh();
+    f(p);
+    const mods = p.loadedModules.filter((m) => m.kind === "linux_kernel_module");
+    assert.deepEqual(
+      mods.map((m) => [m.name, m.hasDebugInfo]),
+      (ref.modules as Json[]).map((m) => [m.name, true]),
+      what,
+    );
+  }
+});
+
 Deno.test("kernel dump: module debug info given in a later loadDebugInfo() call is attached", async () => {
   const ref = kernelReference("mdf-c-d31.kdump");
   const [vml, ...kos] = await debugFiles();
