@@ -125,8 +125,34 @@ function lazySymtab(m: Module, make: () => SymbolTable): void {
   });
 }
 
-function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
-  const offset = k.vmcoreinfo.kaslrOffset;
+/**
+ * Makes `m.start` and `m.end` come from `range()` on first use (the
+ * vmlinux's needs a scan of its symbol table, and listing tasks needs no
+ * address-to-module lookup).
+ */
+function lazyRange(m: Module, range: () => [bigint, bigint]): void {
+  let r: [bigint, bigint] | null = null;
+  const get = () => (r ??= range());
+  Object.defineProperty(m, "start", {
+    configurable: true,
+    enumerable: true,
+    get: () => get()[0],
+    set: (v: bigint) => {
+      r = [v, get()[1]];
+    },
+  });
+  Object.defineProperty(m, "end", {
+    configurable: true,
+    enumerable: true,
+    get: () => get()[1],
+    set: (v: bigint) => {
+      r = [get()[0], v];
+    },
+  });
+}
+
+/** The vmlinux's address range at link time: `[min(_text, _stext), _end)`. */
+function vmlinuxRange(elf: ElfFile): [bigint, bigint] {
   const marks = rawGlobalSymbolValues(elf, ["_text", "_stext", "_end"]);
   let lo = 0xffffffffffffffffn;
   for (const n of ["_text", "_stext"]) {
@@ -137,14 +163,16 @@ function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
   if (hi < 0xffff800000000000n) hi = 0n;
   if (lo === 0xffffffffffffffffn) lo = 0xffffffff80000000n;
   if (hi === 0n) hi = 0xffffffffc0000000n;
-  const m = new Module(
-    "kernel",
-    "linux_kernel",
-    lo + offset,
-    hi + offset,
-    offset,
-    elf.buildIdHex(),
-  );
+  return [lo, hi];
+}
+
+function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
+  const offset = k.vmcoreinfo.kaslrOffset;
+  const m = new Module("kernel", "linux_kernel", 0n, 0n, offset, elf.buildIdHex());
+  lazyRange(m, () => {
+    const [lo, hi] = vmlinuxRange(elf);
+    return [lo + offset, hi + offset];
+  });
   m.path = elf.path;
   m.debugPath = elf.path;
   m.data.set("relocate", kernelAddressRelocator(offset));

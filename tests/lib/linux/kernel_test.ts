@@ -172,6 +172,11 @@ Deno.test("kernel dump: the module list is walked only when something needs the 
   assert.equal(hex(p.object("init_task").address_!), ref.init_task_address);
   String(p.type("struct task_struct"));
   assert.deepEqual(kinds(p), ["linux_kernel"], "lookups vmlinux answers do not walk");
+  // The vmlinux's range (computed on first use) is [_text, _end), relocated.
+  const kernel = p.loadedModules[0]!;
+  assert.equal(kernel.start, p.symbol("_text").address);
+  assert.equal(kernel.end, p.symbol("_end").address);
+  assert.equal(p.moduleAt(p.symbol("schedule").address), kernel);
   // Each of these needs the modules, and gets them.
   const triggers: [string, (p: Program) => unknown][] = [
     ["the module list", (p) => p.modules],
