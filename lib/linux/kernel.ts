@@ -261,7 +261,7 @@ function addElfSegments(
   prog.memory.physical.addMany(phys);
   prog.memory.virtual.addMany(virt);
   if (truncated) {
-    prog.warnings.push(
+    prog.warn(
       `${reader.path}: the dump is truncated; memory past the end of the file cannot be read`,
     );
   }

@@ -206,7 +206,7 @@ export function loadKernelDebugInfo(
         kernel = attachVmlinux(prog, k, elf);
         break;
       }
-      prog.warnings.push(`${elf.path}: not loaded: ${check.reason}`);
+      prog.warn(`${elf.path}: not loaded: ${check.reason}`);
     }
   }
   if (kernel === null && (opts.default || opts.main)) {
@@ -216,18 +216,18 @@ export function loadKernelDebugInfo(
       if (elf) {
         const check = checkVmlinux(elf, vi.buildId, vi.osrelease);
         if (check.ok) kernel = attachVmlinux(prog, k, elf);
-        else prog.warnings.push(`${path}: not loaded: ${check.reason}`);
+        else prog.warn(`${path}: not loaded: ${check.reason}`);
       }
     }
     if (kernel === null) {
-      prog.warnings.push(
+      prog.warn(
         `missing debug info for the kernel ${vi.osrelease}: no matching vmlinux found (looked in /usr/lib/debug/boot, /usr/lib/debug/lib/modules/${vi.osrelease}, /boot, /lib/modules/${vi.osrelease}/build, /lib/modules/${vi.osrelease}); give it with -s`,
       );
     }
   }
   if (kernel === null) {
     if (moduleFiles.length > 0) {
-      prog.warnings.push("kernel module debug info needs the vmlinux: give it with -s too");
+      prog.warn("kernel module debug info needs the vmlinux: give it with -s too");
     }
     return;
   }
@@ -310,7 +310,7 @@ export function loadKernelModules(
     loaded = [...forEachLoadedModule(prog)];
   } catch (e) {
     if (files.length > 0 || searchDefault) {
-      prog.warnings.push(
+      prog.warn(
         `cannot list loaded kernel modules: ${e instanceof Error ? e.message : e}`,
       );
     }
@@ -341,7 +341,7 @@ export function loadKernelModules(
     }
     const id = elf.buildIdHex();
     if (lm.buildId !== null && id !== null && id !== lm.buildId) {
-      prog.warnings.push(
+      prog.warn(
         `${elf.path}: not loaded: build ID ${id} does not match module ${lm.name}'s ${lm.buildId}`,
       );
       missing.push(lm.name);
@@ -367,11 +367,11 @@ export function loadKernelModules(
     try {
       attachDebugInfo(prog, m, elf);
     } catch (e) {
-      if (e instanceof TargetError) prog.warnings.push(e.message);
+      if (e instanceof TargetError) prog.warn(e.message);
       else throw e;
     }
   }
   if (missing.length > 0) {
-    prog.warnings.push(`missing debug info for kernel modules: ${missing.join(", ")}`);
+    prog.warn(`missing debug info for kernel modules: ${missing.join(", ")}`);
   }
 }

@@ -410,7 +410,7 @@ export function orcTableOf(prog: Program, m: Module): OrcTable | null {
     else if (m.kind === "linux_kernel_module") table = moduleOrc(prog, m);
   } catch (e) {
     if (e instanceof DecodeError || e instanceof FaultError || e instanceof ValidationError) {
-      prog.warnings.push(`${m.name}: cannot read ORC unwind table: ${e.message}`);
+      prog.warn(`${m.name}: cannot read ORC unwind table: ${e.message}`);
     } else throw e;
   }
   m.data.set("orc", table);

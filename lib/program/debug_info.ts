@@ -221,7 +221,7 @@ export function loadDebugInfoWithoutTarget(
     attachSymbols(m, elf);
     ensureFinders(prog);
     if (!attachDebugInfo(prog, m, elf)) {
-      prog.warnings.push(`${path}: has no DWARF debug info`);
+      prog.warn(`${path}: has no DWARF debug info`);
     }
   }
 }

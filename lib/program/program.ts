@@ -581,10 +581,28 @@ export class Program implements ObjectProgram {
     return this.#modules;
   }
 
-  /** Warnings collected while loading (missing debug info, mismatches); completes deferred loading. */
-  get warnings(): string[] {
+  /**
+   * Warnings collected while loading (missing debug info, mismatches).
+   * Reading it completes deferred module loading first (see
+   * {@link recordedWarnings} for the warnings so far).
+   */
+  get warnings(): readonly string[] {
     this.#completeModules();
     return this.#warnings;
+  }
+
+  /** The warnings recorded so far, without completing deferred loading. */
+  get recordedWarnings(): readonly string[] {
+    return this.#warnings;
+  }
+
+  /** Called with each warning recorded from now on (the CLI prints them as they come). */
+  onWarning: ((message: string) => void) | null = null;
+
+  /** Records a warning (and passes it to {@link onWarning}). */
+  warn(message: string): void {
+    this.#warnings.push(message);
+    this.onWarning?.(message);
   }
 
   /** Adds a loaded module (used by the debug-info loader). */

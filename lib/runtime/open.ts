@@ -78,6 +78,11 @@ export function openProgram(args: RuntimeArgs, opts: OpenOptions = {}): Program 
       new TextEncoder().encode(ms > 500 ? `Loaded debug info in ${ms} ms   \n` : "\x1b[2K"),
     );
   }
-  if (!args.quiet) { for (const w of prog.warnings) log(`warning: ${w}`); }
+  if (!args.quiet) {
+    // The warnings so far; those of loading deferred until needed (the
+    // kernel's modules) are printed when it happens.
+    for (const w of prog.recordedWarnings) log(`warning: ${w}`);
+    prog.onWarning = (w) => log(`warning: ${w}`);
+  }
   return prog;
 }

@@ -109,7 +109,7 @@ export function openLiveProcess(prog: Program, pid: number): void {
   try {
     maps = parseMaps(Deno.readTextFileSync(`${base}/maps`));
   } catch {
-    prog.warnings.push(`${base}/maps is not readable: no modules`);
+    prog.warn(`${base}/maps is not readable: no modules`);
   }
   discoverModules(prog, maps, auxv);
   prog.targetData.set("loadDebugInfo", loadUserspaceDebugInfo);

@@ -72,7 +72,7 @@ export function openUserspaceCore(prog: Program, reader: RandomAccessReader, elf
     }
   }
   if (truncated) {
-    prog.warnings.push(
+    prog.warn(
       `${elf.path}: core dump is truncated (${reader.size} bytes); memory past the end reads as a fault`,
     );
   }

@@ -177,7 +177,7 @@ export function loadUserspaceDebugInfo(
       attachDebugInfo(prog, m, elf);
     }
     if (prog.modules.length > 1) {
-      prog.warnings.push(
+      prog.warn(
         `${elf.path}: build ID ${
           elf.buildIdHex() ?? "(none)"
         } matches no module of the program; loaded at its link-time addresses`,
@@ -186,7 +186,7 @@ export function loadUserspaceDebugInfo(
   }
   const missing = prog.modules.filter((m) => wanted(m) && !m.hasDebugInfo && m.kind !== "vdso");
   if (missing.length > 0 && (opts.default || paths.length > 0)) {
-    prog.warnings.push(
+    prog.warn(
       `missing debug info for ${missing.map((m) => m.data.get("ntFilePath") ?? m.name).join(", ")}`,
     );
   }

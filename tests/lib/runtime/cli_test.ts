@@ -98,6 +98,28 @@ Deno.test("cli: a core without debug info warns and still runs", async () => {
   assert.match(r.stderr, /^warning: missing debug info for the kernel 6\.1\.0-56-amd64/);
 });
 
+Deno.test("cli: module warnings come when a script needs the modules, not before", async () => {
+  const kernelOnly = ["-c", KDUMP, "-s", await vmlinux()];
+  // Stays in vmlinux: the kernel's modules are never walked, nothing to warn about.
+  let r = await run([MOD, ...kernelOnly, "-e", 'prog.object("init_task").pid']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "(pid_t)0\n");
+  assert.equal(r.stderr, "");
+  // Needs them: the warning is printed then, once.
+  const s = script(
+    `console.log("before");\n` +
+      `console.log(prog.modules.filter((m) => m.kind === "linux_kernel_module").length);\n` +
+      `console.log(prog.warnings.length);\n`,
+  );
+  r = await run([MOD, ...kernelOnly, s]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "before\n5\n1\n");
+  assert.equal(
+    r.stderr,
+    "warning: missing debug info for kernel modules: minix, dummy, brd, loop, qemu_fw_cfg\n",
+  );
+});
+
 Deno.test("cli: a script that throws prints its own stack trace and exits 1", async () => {
   const s = script(`function inner() {\n  prog.object("no_such_thing");\n}\ninner();\n`);
   const r = await run([MOD, "-q", "-c", CORE, "-s", BIN, s]);
