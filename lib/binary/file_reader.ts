@@ -99,10 +99,18 @@ export class FileReader implements RandomAccessReader {
 
   /** Reads `length` bytes at `offset` bypassing the cache (a fresh buffer). */
   readUncached(offset: number, length: number): Uint8Array {
-    this.#check(offset, length);
     const out = new Uint8Array(length);
-    this.#readFully(offset, out);
+    this.readUncachedInto(offset, out);
     return out;
+  }
+
+  /**
+   * Fills `out` with the bytes at `offset`, bypassing the cache. Throws a
+   * `TargetError` if the range extends past the end or cannot be read.
+   */
+  readUncachedInto(offset: number, out: Uint8Array): void {
+    this.#check(offset, out.length);
+    this.#readFully(offset, out);
   }
 
   #check(offset: number, length: number): void {

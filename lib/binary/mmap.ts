@@ -15,6 +15,8 @@
  * @module
  */
 
+import { envFlag } from "../env.ts";
+
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -36,21 +38,12 @@ const PAGE = 4096;
 
 let libc: Libc | null | undefined;
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: treat as unset
-  }
-}
-
 /** libc through FFI, or null when FFI is not allowed (never prompts) or unavailable. */
 function openLibc(): Libc | null {
   if (libc !== undefined) return libc;
   libc = null;
   try {
-    const off = env("WYVERN_NO_MMAP");
-    if (off !== undefined && off !== "" && off !== "0") return libc;
+    if (envFlag("WYVERN_NO_MMAP")) return libc;
     if (Deno.build.os !== "linux") return libc;
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return libc;
     libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;

@@ -24,7 +24,9 @@
  * @module
  */
 
+import { FileReader } from "../binary/file_reader.ts";
 import { mapFile } from "../binary/mmap.ts";
+import { envFlag, wyvernCacheDir } from "../env.ts";
 
 /** Format version of cache files (bump when the layout or any part's meaning changes). */
 export const CACHE_FORMAT_VERSION = 3;
@@ -47,28 +49,12 @@ export interface IndexCacheKey {
   variant: number[];
 }
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: treat as unset
-  }
-}
-
 /**
  * The cache directory, or null if caching is disabled (`WYVERN_NO_CACHE`
  * set to anything but `""` or `"0"`) or no directory can be named.
  */
 export function indexCacheDir(): string | null {
-  const off = env("WYVERN_NO_CACHE");
-  if (off !== undefined && off !== "" && off !== "0") return null;
-  const dir = env("WYVERN_CACHE_DIR");
-  if (dir) return dir;
-  const xdg = env("XDG_CACHE_HOME");
-  if (xdg) return `${xdg}/wyvern`;
-  const home = env("HOME");
-  if (home) return `${home}/.cache/wyvern`;
-  return null;
+  return envFlag("WYVERN_NO_CACHE") ? null : wyvernCacheDir();
 }
 
 /** The key of the file at `path` with build ID `buildId`, or null if it cannot be stat'ed. */
@@ -411,20 +397,14 @@ export function openIndexCache(
     const m = map.bytes;
     return openImage(m, m.length, key, () => true, () => {}, m);
   }
-  let file: Deno.FsFile | null = null;
+  let file: FileReader | null = null;
   try {
-    file = Deno.openSync(path, { read: true });
+    file = FileReader.open(path, 0);
     const f = file;
-    const length = f.statSync().size;
+    const length = f.size;
     const read: RangeReader = (offset, dest) => {
       try {
-        f.seekSync(offset, Deno.SeekMode.Start);
-        let done = 0;
-        while (done < dest.length) {
-          const n = f.readSync(dest.subarray(done));
-          if (n === null || n === 0) return false;
-          done += n;
-        }
+        f.readUncachedInto(offset, dest);
         return true;
       } catch {
         return false;

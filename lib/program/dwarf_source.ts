@@ -25,6 +25,7 @@ import {
   lazySection,
   mappedSection,
 } from "../dwarf/sections.ts";
+import { FileReader } from "../binary/file_reader.ts";
 import { type FileMapping, mapFile } from "../binary/mmap.ts";
 import { deserializeUnits, serializeUnits, UNIT_TABLE_VERSION } from "../dwarf/unit.ts";
 import { TargetError } from "../errors.ts";
@@ -61,22 +62,16 @@ function fileRangeReader(path: string): (offset: number, dest: Uint8Array) => vo
   const fail = (e: unknown): never => {
     throw new TargetError(path, `cannot read debug info: ${e instanceof Error ? e.message : e}`);
   };
-  let file: Deno.FsFile | null = null;
+  let file: FileReader | null = null;
   try {
-    file = Deno.openSync(path, { read: true });
+    file = FileReader.open(path, 0);
   } catch (e) {
     fail(e);
   }
   const f = file!;
   return (offset, dest) => {
     try {
-      f.seekSync(offset, Deno.SeekMode.Start);
-      let done = 0;
-      while (done < dest.length) {
-        const n = f.readSync(dest.subarray(done));
-        if (n === null || n === 0) throw new Error(`unexpected end of file at ${offset + done}`);
-        done += n;
-      }
+      f.readUncachedInto(offset, dest);
     } catch (e) {
       fail(e);
     }

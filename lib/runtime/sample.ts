@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { zstdDecompressSync } from "node:zlib";
 import { TargetError } from "../errors.ts";
+import { wyvernCacheDir } from "../env.ts";
 
 /** The sample's files, decompressed. */
 export interface SampleFiles {
@@ -23,27 +24,6 @@ export interface SampleFiles {
 }
 
 const SAMPLE_DIR = new URL("../../scripts/sample/", import.meta.url);
-
-/**
- * Wyvern's cache directory: `$WYVERN_CACHE_DIR`, else
- * `$XDG_CACHE_HOME/wyvern`, else `~/.cache/wyvern`; null when none can be
- * named (no environment access and no home).
- */
-export function cacheDir(): string | null {
-  const env = (name: string): string | undefined => {
-    try {
-      return Deno.env.get(name) || undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const explicit = env("WYVERN_CACHE_DIR");
-  if (explicit) return explicit;
-  const xdg = env("XDG_CACHE_HOME");
-  if (xdg) return join(xdg, "wyvern");
-  const home = env("HOME");
-  return home ? join(home, ".cache", "wyvern") : null;
-}
 
 function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
@@ -116,7 +96,7 @@ function unpack(name: string, dir: string, sums: Map<string, string>): string {
  * time).
  */
 export function sampleFiles(dir?: string): SampleFiles {
-  const base = dir ?? cacheDir();
+  const base = dir ?? wyvernCacheDir();
   if (base === null) {
     throw new TargetError("scripts/sample", "no cache directory: set WYVERN_CACHE_DIR or HOME");
   }
