@@ -12,6 +12,7 @@
 
 import { DecodeError } from "../errors.ts";
 import {
+  concatEntries,
   dedupeColumns,
   EntryBuffer,
   type EntryColumns,
@@ -51,43 +52,6 @@ export function toShared(d: Uint8Array): Uint8Array {
   const s = new Uint8Array(new SharedArrayBuffer(d.length));
   s.set(d);
   return s;
-}
-
-function concat(parts: EntryColumns[]): EntryColumns {
-  if (parts.length === 1) return parts[0]!;
-  // Ranges were deduplicated separately: dedupeColumns() merges them.
-  const n = parts.reduce((a, p) => a + p.count, 0);
-  const c32 = (k: "die" | "unit" | "aux" | "nameOff" | "hash" | "k1" | "k2") => {
-    const o = new Uint32Array(n);
-    let at = 0;
-    for (const p of parts) {
-      const a = p[k];
-      if (a !== undefined) o.set(a, at);
-      at += p.count;
-    }
-    return o;
-  };
-  const c8 = (k: "kind" | "flags") => {
-    const o = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) {
-      o.set(p[k], at);
-      at += p.count;
-    }
-    return o;
-  };
-  return {
-    count: n,
-    die: c32("die"),
-    unit: c32("unit"),
-    aux: c32("aux"),
-    nameOff: c32("nameOff"),
-    hash: c32("hash"),
-    kind: c8("kind"),
-    flags: c8("flags"),
-    k1: c32("k1"),
-    k2: c32("k2"),
-  };
 }
 
 /**
@@ -193,7 +157,9 @@ export async function buildNameIndexParallel(
     const parts = await Promise.all(results);
     parts.push(mine.trimmed());
     const shared: DwarfSections = { ...sections, ...sharedView(input) };
-    return NameIndex.fromColumns(shared, units, dedupeColumns(concat(parts)));
+    // Ranges were deduplicated separately: dedupeColumns() merges them.
+    const all = parts.length === 1 ? parts[0]! : concatEntries(parts.map((p) => [p, 0, p.count]));
+    return NameIndex.fromColumns(shared, units, dedupeColumns(all));
   } finally {
     for (const w of workers) w.terminate();
   }

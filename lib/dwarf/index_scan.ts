@@ -276,6 +276,33 @@ export function dedupeColumns(cols: EntryColumns): EntryColumns {
   };
 }
 
+/**
+ * Entries `[start, start + count)` of each part, concatenated in order
+ * (dedupe keys too, zero where a part has none).
+ */
+export function concatEntries(
+  parts: readonly (readonly [EntryColumns, number, number])[],
+): EntryColumns {
+  let n = 0;
+  for (const [, , count] of parts) n += count;
+  const out = new EntryBuffer(Math.max(1, n));
+  for (const [src, start, count] of parts) {
+    const at = out.count;
+    const end = start + count;
+    out.die.set(src.die.subarray(start, end), at);
+    out.unit.set(src.unit.subarray(start, end), at);
+    out.aux.set(src.aux.subarray(start, end), at);
+    out.nameOff.set(src.nameOff.subarray(start, end), at);
+    out.hash.set(src.hash.subarray(start, end), at);
+    out.kind.set(src.kind.subarray(start, end), at);
+    out.flags.set(src.flags.subarray(start, end), at);
+    if (src.k1 !== undefined) out.k1.set(src.k1.subarray(start, end), at);
+    if (src.k2 !== undefined) out.k2.set(src.k2.subarray(start, end), at);
+    out.count += count;
+  }
+  return out.trimmed();
+}
+
 const EMPTY_KEYS = new Uint32Array(0);
 
 function mix(a: number, b: number): number {

@@ -21,8 +21,10 @@
  * @module
  */
 
+import { envVar } from "../env.ts";
 import { checksum } from "./index_cache.ts";
 import {
+  concatEntries,
   dedupeColumns,
   EntryBuffer,
   type EntryColumns,
@@ -129,17 +131,9 @@ export function outputColumns(output: SharedArrayBuffer, capacity: number): Entr
   };
 }
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Threads to build with: `WYVERN_INDEX_THREADS`, else all cores from {@link SHARED_MIN_CORES} on, else 1. */
 export function indexThreads(): number {
-  const forced = Number(env("WYVERN_INDEX_THREADS"));
+  const forced = Number(envVar("WYVERN_INDEX_THREADS"));
   if (Number.isInteger(forced) && forced >= 1) return Math.min(forced, MAX_WORKERS + 1);
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
   return cores >= SHARED_MIN_CORES ? Math.min(cores, MAX_WORKERS + 1) : 1;
@@ -263,14 +257,14 @@ export function scanShared(
     const theirs = outputs.map((o, w) =>
       ok[w] ? outputColumns(o, ctl[K.worker(w) + W_COUNT]!) : null
     );
-    const parts: [EntryColumns | EntryBuffer, number, number][] = [];
+    const parts: [EntryColumns, number, number][] = [];
     for (let c = 0; c < nChunks; c++) {
       const at = K.chunk(nWorkers, c);
       const o = ctl[at]!;
       parts.push([o === O_MAIN ? mine : theirs[o - O_WORKER]!, ctl[at + 1]!, ctl[at + 2]!]);
     }
     parts.push([mine, typesStart, mine.count - typesStart]);
-    return dedupeColumns(concatParts(parts));
+    return dedupeColumns(concatEntries(parts));
   } finally {
     for (const worker of workers) worker.terminate();
   }
@@ -288,26 +282,4 @@ function waitFor(ctl: Int32Array, at: number): boolean {
       progress = now;
     }
   }
-}
-
-/** Entries `[start, start + count)` of each part, concatenated in order. */
-function concatParts(parts: [EntryColumns | EntryBuffer, number, number][]): EntryColumns {
-  let n = 0;
-  for (const [, , count] of parts) n += count;
-  const out = new EntryBuffer(Math.max(1, n));
-  for (const [src, start, count] of parts) {
-    const at = out.count;
-    const end = start + count;
-    out.die.set(src.die.subarray(start, end), at);
-    out.unit.set(src.unit.subarray(start, end), at);
-    out.aux.set(src.aux.subarray(start, end), at);
-    out.nameOff.set(src.nameOff.subarray(start, end), at);
-    out.hash.set(src.hash.subarray(start, end), at);
-    out.kind.set(src.kind.subarray(start, end), at);
-    out.flags.set(src.flags.subarray(start, end), at);
-    out.k1.set(src.k1!.subarray(start, end), at);
-    out.k2.set(src.k2!.subarray(start, end), at);
-    out.count += count;
-  }
-  return out.trimmed();
 }

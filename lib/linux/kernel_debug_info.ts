@@ -110,43 +110,30 @@ function vmlinuxSymbolTable(elf: ElfFile, offset: bigint): SymbolTable {
 }
 
 /**
- * Makes `m.symtab` build `make()` on first use (the vmlinux table has
- * ~130,000 symbols, and listing tasks needs none of them).
+ * Makes `m[key]` be `make()`, built on first use (and replaced by
+ * assignments): the vmlinux symbol table has ~130,000 symbols, its address
+ * range needs a scan of them, and listing tasks needs neither.
  */
-function lazySymtab(m: Module, make: () => SymbolTable): void {
-  let table: SymbolTable | null | undefined;
-  Object.defineProperty(m, "symtab", {
+function lazyProperty<K extends "symtab" | "start" | "end">(
+  m: Module,
+  key: K,
+  make: () => Module[K],
+): void {
+  let value: Module[K] | undefined;
+  let made = false;
+  Object.defineProperty(m, key, {
     configurable: true,
     enumerable: true,
-    get: () => (table === undefined ? (table = make()) : table),
-    set: (v: SymbolTable | null) => {
-      table = v;
+    get: () => {
+      if (!made) {
+        value = make();
+        made = true;
+      }
+      return value;
     },
-  });
-}
-
-/**
- * Makes `m.start` and `m.end` come from `range()` on first use (the
- * vmlinux's needs a scan of its symbol table, and listing tasks needs no
- * address-to-module lookup).
- */
-function lazyRange(m: Module, range: () => [bigint, bigint]): void {
-  let r: [bigint, bigint] | null = null;
-  const get = () => (r ??= range());
-  Object.defineProperty(m, "start", {
-    configurable: true,
-    enumerable: true,
-    get: () => get()[0],
-    set: (v: bigint) => {
-      r = [v, get()[1]];
-    },
-  });
-  Object.defineProperty(m, "end", {
-    configurable: true,
-    enumerable: true,
-    get: () => get()[1],
-    set: (v: bigint) => {
-      r = [get()[0], v];
+    set: (v: Module[K]) => {
+      value = v;
+      made = true;
     },
   });
 }
@@ -169,14 +156,14 @@ function vmlinuxRange(elf: ElfFile): [bigint, bigint] {
 function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
   const offset = k.vmcoreinfo.kaslrOffset;
   const m = new Module("kernel", "linux_kernel", 0n, 0n, offset, elf.buildIdHex());
-  lazyRange(m, () => {
-    const [lo, hi] = vmlinuxRange(elf);
-    return [lo + offset, hi + offset];
-  });
+  let range: [bigint, bigint] | null = null;
+  const linkRange = () => (range ??= vmlinuxRange(elf));
+  lazyProperty(m, "start", () => linkRange()[0] + offset);
+  lazyProperty(m, "end", () => linkRange()[1] + offset);
   m.path = elf.path;
   m.debugPath = elf.path;
   m.data.set("relocate", kernelAddressRelocator(offset));
-  lazySymtab(m, () => vmlinuxSymbolTable(elf, offset));
+  lazyProperty(m, "symtab", () => vmlinuxSymbolTable(elf, offset));
   prog.addModule(m);
   ensureFinders(prog);
   attachDebugInfo(prog, m, elf);
@@ -354,7 +341,7 @@ export function loadKernelModules(
     // Symbols: section-relative values plus the section's load address
     // (built on first use).
     const file = elf;
-    lazySymtab(m, () => {
+    lazyProperty(m, "symtab", () => {
       const raw: RawSymbol[] = [];
       for (const s of file.symbols("symtab")) {
         if (s.shndx === 0 || s.shndx >= 0xff00) continue;

@@ -23,17 +23,25 @@ function open() {
   return { elf, sections, units: d.units };
 }
 
+/** The serialized index of `sections` built on `threads` threads. */
+function build(sections: DwarfSections, units: DwarfInfo["units"], threads: number): Uint8Array {
+  return buildNameIndex(sections, units, { littleEndian: true, localStatics: true, threads })
+    .serialize();
+}
+
+function assertSameBytes(got: Uint8Array, want: Uint8Array, what: string): void {
+  assert.ok(got.length === want.length && got.every((b, i) => b === want[i]), what);
+}
+
 Deno.test({
   name: "shared index build: byte-identical to one thread, with 2 and 3 threads",
   ignore: path === null,
   sanitizeResources: false,
   fn() {
     const { elf, sections, units } = open();
-    const opts = { littleEndian: true, localStatics: true };
-    const one = buildNameIndex(sections, units, { ...opts, threads: 1 }).serialize();
+    const one = build(sections, units, 1);
     for (const threads of [2, 3]) {
-      const many = buildNameIndex(sections, units, { ...opts, threads }).serialize();
-      assert.ok(many.length === one.length && many.every((b, i) => b === one[i]), `${threads}`);
+      assertSameBytes(build(sections, units, threads), one, `${threads}`);
     }
     elf.close();
   },
@@ -45,8 +53,7 @@ Deno.test({
   sanitizeResources: false,
   fn() {
     const { elf, sections, units } = open();
-    const opts = { littleEndian: true, localStatics: true };
-    const one = buildNameIndex(sections, units, { ...opts, threads: 1 }).serialize();
+    const one = build(sections, units, 1);
     const tmp = Deno.makeTempFileSync();
     Deno.writeFileSync(tmp, new Uint8Array(1 << 20)); // another (smaller) file
     try {
@@ -59,11 +66,7 @@ Deno.test({
             ? d
             : mappedSection(d.subarray(), { path: other, offset: o.offset }, () => {});
         }
-        const got = buildNameIndex(moved as unknown as DwarfSections, units, {
-          ...opts,
-          threads: 2,
-        }).serialize();
-        assert.ok(got.length === one.length && got.every((b, i) => b === one[i]), other);
+        assertSameBytes(build(moved as unknown as DwarfSections, units, 2), one, other);
       }
     } finally {
       Deno.removeSync(tmp);
