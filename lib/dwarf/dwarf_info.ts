@@ -19,7 +19,14 @@ import { DW_AT, DW_TAG } from "./constants.ts";
 import { type Die, DieReader, type DieRef, TYPES_BASE } from "./die.ts";
 import { buildNameIndexParallel, type ParallelOptions } from "./index_parallel.ts";
 import { FLAG_DECLARATION, FLAG_HAS_ADDRESS, IndexKind } from "./index_scan.ts";
-import { buildNameIndex, kindMask, type LazyIndexBlob, NameIndex } from "./name_index.ts";
+import {
+  buildNameIndex,
+  type IndexView,
+  kindMask,
+  type LazyIndexBlob,
+  NameIndex,
+} from "./name_index.ts";
+import { ProgressiveIndex } from "./index_progressive.ts";
 import { type DwarfObject, ObjectReader } from "./object_reader.ts";
 import { type ArangeTable, dieRanges, parseAranges } from "./ranges.ts";
 import { checkSections, type DwarfSections } from "./sections.ts";
@@ -110,6 +117,9 @@ export class DwarfInfo {
   readonly types: TypeReader;
   readonly #objects: ObjectReader;
   #index: NameIndex | null = null;
+  /** Set while the index is built as lookups need it (see {@link indexOnDemand}). */
+  #progressive: ProgressiveIndex | null = null;
+  #onIndexBuilt: ((index: NameIndex) => void) | null = null;
   #statics: NameIndex | null = null;
   #aranges: ArangeTable | null | undefined;
   #functions = new Map<number, { start: bigint; end: bigint; ref: DieRef }[]>();
@@ -183,22 +193,78 @@ export class DwarfInfo {
     });
   }
 
-  /** Whether the name index is built or loaded. */
+  /**
+   * Indexes the units as lookups need them instead of all at once (see
+   * `ProgressiveIndex`): a lookup scans units in order until its answer
+   * cannot change; the full index is built only when a lookup needs it
+   * (a name that is not there, every definition of a name, {@link names})
+   * or {@link buildIndex} is called, and `onBuilt` then gets it (to save
+   * it). Answers are the same as with the full index. No-op if the index
+   * is built or loaded.
+   */
+  indexOnDemand(onBuilt?: (index: NameIndex) => void): void {
+    if (this.#index !== null) return;
+    this.#progressive = new ProgressiveIndex(
+      this.sections,
+      this.reader.units,
+      this.#buildOptions(),
+    );
+    this.#onIndexBuilt = onBuilt ?? null;
+  }
+
+  /** Whether the full name index is built or loaded. */
   get hasIndex(): boolean {
     return this.#index !== null;
   }
 
+  /** Units indexed so far while indexing on demand (all of them once the index is built). */
+  get indexedUnits(): number {
+    return this.#index !== null ? this.reader.units.length : this.#progressive?.scannedUnits ?? 0;
+  }
+
   /** Builds the name index on this thread (no-op if built). */
   buildIndex(): NameIndex {
-    if (this.#index === null) this.#index = this.#build();
+    if (this.#index === null) {
+      const p = this.#progressive;
+      this.#index = p !== null ? p.complete() : this.#build();
+      this.#progressive = null;
+      const onBuilt = this.#onIndexBuilt;
+      this.#onIndexBuilt = null;
+      onBuilt?.(this.#index);
+    }
     return this.#index;
   }
 
-  #build(): NameIndex {
-    return buildNameIndex(this.sections, this.reader.units, {
+  #buildOptions() {
+    return {
       littleEndian: this.options.littleEndian,
       localStatics: (this.options.localStatics ?? true) === true,
-    });
+    };
+  }
+
+  /**
+   * Entries named `name` whose kind is in `mask`, in unit order, and the
+   * index they are numbers of. While indexing on demand, only those of the
+   * units scanned until `enough(view, hits)` holds, which must mean that
+   * entries further on cannot change the caller's answer; else (and once
+   * the index is built) all of them.
+   */
+  #lookup(
+    name: string,
+    mask: number,
+    enough: (view: IndexView, hits: number[]) => boolean,
+  ): [IndexView, number[]] {
+    const p = this.#progressive;
+    if (p !== null) {
+      const hits = p.findUntil(name, mask, (h) => enough(p, h));
+      if (hits !== null) return [p, hits];
+    }
+    const idx = this.index;
+    return [idx, idx.find(name, mask)];
+  }
+
+  #build(): NameIndex {
+    return buildNameIndex(this.sections, this.reader.units, this.#buildOptions());
   }
 
   /**
@@ -233,30 +299,35 @@ export class DwarfInfo {
     return this.reader.units;
   }
 
-  #ref(i: number, idx: NameIndex = this.index): DieRef {
+  #ref(i: number, idx: IndexView): DieRef {
     const u = idx.units[idx.unit[i]!]!;
     return u.section === "info" ? idx.die[i]! : TYPES_BASE + idx.die[i]!;
-  }
-
-  /** The type of index entry `i`. */
-  #entryType(i: number): Type {
-    return this.types.typeFromDie(this.#ref(i));
   }
 
   #resolveDeclaration(tag: number, name: string, decl: DieRef): DieRef | null {
     const kind = KIND_OF_TAG[tag];
     if (kind === undefined) return null;
-    const idx = this.index;
-    for (const i of idx.find(name, kindMask(kind))) {
-      if ((idx.flags[i]! & FLAG_DECLARATION) !== 0) continue;
-      const r = this.#ref(i);
-      if (r !== decl) return r;
-    }
+    const definition = (idx: IndexView, i: number) =>
+      (idx.flags[i]! & FLAG_DECLARATION) === 0 && this.#ref(i, idx) !== decl;
+    const [idx, hits] = this.#lookup(
+      name,
+      kindMask(kind),
+      (v, h) => h.some((i) => definition(v, i)),
+    );
+    for (const i of hits) if (definition(idx, i)) return this.#ref(i, idx);
     return null;
   }
 
-  /** Index entries for a type lookup, complete definitions first. */
-  #typeEntries(name: string, kind: TypeLookupKind | undefined): number[] {
+  /**
+   * Index entries for a type lookup, complete definitions first (at least
+   * the first `limit` complete definitions, or all entries), and the index
+   * they are numbers of.
+   */
+  #typeEntries(
+    name: string,
+    kind: TypeLookupKind | undefined,
+    limit: number,
+  ): [IndexView, number[]] {
     let k = kind;
     let n = name;
     if (k === undefined) {
@@ -266,20 +337,41 @@ export class DwarfInfo {
         n = m[2]!;
       }
     }
-    const idx = this.index;
-    let hits: number[];
-    if (k === undefined) {
-      hits = idx.find(n, kindMask(IndexKind.typedef));
-      for (const s of baseTypeSpellings(n)) hits.push(...idx.find(s, kindMask(IndexKind.base)));
-    } else if (k === "base") {
-      hits = [];
-      for (const s of baseTypeSpellings(n)) hits.push(...idx.find(s, kindMask(IndexKind.base)));
+    // The names searched, in order: their entries are concatenated.
+    const queries: [string, number][] = [];
+    if (k === undefined) queries.push([n, kindMask(IndexKind.typedef)]);
+    if (k === undefined || k === "base") {
+      for (const s of baseTypeSpellings(n)) queries.push([s, kindMask(IndexKind.base)]);
     } else {
-      hits = idx.find(n, kindMask(TYPE_KINDS[k]));
+      queries.push([n, kindMask(TYPE_KINDS[k])]);
     }
-    const complete = hits.filter((i) => (idx.flags[i]! & FLAG_DECLARATION) === 0);
-    if (complete.length === hits.length) return hits;
-    return complete.concat(hits.filter((i) => (idx.flags[i]! & FLAG_DECLARATION) !== 0));
+    const isComplete = (v: IndexView, i: number) => (v.flags[i]! & FLAG_DECLARATION) === 0;
+    // The first `limit` complete definitions of the first query come first
+    // whatever follows: then the rest need not be looked up (or indexed).
+    const enough = (v: IndexView, h: number[]) => {
+      let c = 0;
+      for (const i of h) if (isComplete(v, i) && ++c >= limit) return true;
+      return false;
+    };
+    let idx: IndexView | null = null;
+    let hits: number[] = [];
+    for (const [q, mask] of queries) {
+      const [v, h] = this.#lookup(q, mask, enough);
+      if (idx !== null && v !== idx) {
+        // The full index was built by this lookup: the earlier ones again, from it.
+        return this.#typeEntries(name, kind, Infinity);
+      }
+      idx = v;
+      hits.push(...h);
+      if (limit !== Infinity && enough(v, hits)) break;
+    }
+    if (idx === null) return [this.index, []];
+    const v = idx;
+    const complete = hits.filter((i) => isComplete(v, i));
+    if (complete.length !== hits.length) {
+      hits = complete.concat(hits.filter((i) => !isComplete(v, i)));
+    }
+    return [v, hits];
   }
 
   /**
@@ -292,9 +384,10 @@ export class DwarfInfo {
    */
   findTypes(name: string, kind?: TypeLookupKind, limit = Infinity): Type[] {
     const out: Type[] = [];
-    for (const i of this.#typeEntries(name, kind)) {
+    const [idx, hits] = this.#typeEntries(name, kind, limit);
+    for (const i of hits) {
       if (out.length >= limit) break;
-      out.push(this.#entryType(i));
+      out.push(this.types.typeFromDie(this.#ref(i, idx)));
     }
     return out;
   }
@@ -315,14 +408,13 @@ export class DwarfInfo {
     kind: ObjectLookupKind | readonly ObjectLookupKind[] = "any",
     limit = Infinity,
   ): DwarfObject[] {
-    const idx = this.index;
     const out: DwarfObject[] = [];
     const kinds: readonly ObjectLookupKind[] = typeof kind === "string" ? [kind] : kind;
     const want = (k: ObjectLookupKind) => kinds.includes("any") || kinds.includes(k);
     const mask = (want("variable") ? kindMask(IndexKind.variable, IndexKind.localVariable) : 0) |
       (want("function") ? kindMask(IndexKind.function) : 0) |
       (want("constant") ? kindMask(IndexKind.constant) : 0);
-    const rank = (i: number): number => {
+    const rank = (idx: IndexView, i: number): number => {
       const k = idx.kind[i]!;
       const addr = (idx.flags[i]! & FLAG_HAS_ADDRESS) !== 0;
       switch (k) {
@@ -336,7 +428,15 @@ export class DwarfInfo {
           return 5; // function-scope statics last
       }
     };
-    const ordered = idx.find(name, mask).map((i, n) => [rank(i), n, i] as const).sort((a, b) =>
+    // The best rank any entry can have here: once `limit` entries have it,
+    // entries further on cannot come before them.
+    const best = want("variable") ? 0 : want("function") ? 1 : 2;
+    const [idx, hits] = this.#lookup(name, mask, (v, h) => {
+      let c = 0;
+      for (const i of h) if (rank(v, i) === best && ++c >= limit) return true;
+      return false;
+    });
+    const ordered = hits.map((i, n) => [rank(idx, i), n, i] as const).sort((a, b) =>
       a[0] - b[0] || a[1] - b[1]
     );
     for (const [, , i] of ordered) {
@@ -356,7 +456,7 @@ export class DwarfInfo {
     return out;
   }
 
-  #object(idx: NameIndex, i: number, name: string): DwarfObject {
+  #object(idx: IndexView, i: number, name: string): DwarfObject {
     const ref = this.#ref(i, idx);
     switch (idx.kind[i]) {
       case IndexKind.variable:
@@ -413,8 +513,11 @@ export class DwarfInfo {
    */
   get language(): Language | null {
     if (this.#language === undefined) {
-      const idx = this.index;
-      const hits = idx.find("main", kindMask(IndexKind.function));
+      const [idx, hits] = this.#lookup(
+        "main",
+        kindMask(IndexKind.function),
+        (_, h) => h.length > 0,
+      );
       this.#language = hits.length === 0
         ? null
         : this.unitLanguage(idx.units[idx.unit[hits[0]!]!]!);

@@ -76,7 +76,7 @@ export {
   NAME_STR,
 } from "./index_plan.ts";
 import { lineFileKeys } from "./line_header.ts";
-import { fillSection, sectionReleaser } from "./sections.ts";
+import { ensureSection, fillSection, sectionReleaser } from "./sections.ts";
 import { type DwarfUnit, findUnitIndex, unitSectionName } from "./unit.ts";
 
 /** The sections and options the scan reads. */
@@ -772,7 +772,10 @@ class Scanner {
           } else {
             const i = findUnitIndex(this.units, target, 0, this.infoUnitCount);
             if (i < 0) this.error(from, "reference outside every unit");
-            this.enterUnit(this.units[i]!);
+            const w = this.units[i]!;
+            // A scan of part of a section read on demand (see `ProgressiveIndex`).
+            ensureSection(this.input.info, w.offset, w.end);
+            this.enterUnit(w);
           }
         }
         const d = this.data;

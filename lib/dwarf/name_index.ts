@@ -24,6 +24,7 @@ import {
   NAME_MASK,
   NAME_SHIFT,
   scanInfoChunked,
+  type ScanInput,
   scanUnits,
 } from "./index_scan.ts";
 import {
@@ -86,8 +87,22 @@ interface LazyState {
   rebuild: () => NameIndex;
 }
 
+/**
+ * The entry columns lookups read: of a {@link NameIndex}, or of an index
+ * still being built (`ProgressiveIndex`).
+ */
+export interface IndexView {
+  /** The unit list the entries' unit numbers refer to. */
+  readonly units: readonly DwarfUnit[];
+  readonly die: Uint32Array;
+  readonly unit: Uint32Array;
+  readonly aux: Uint32Array;
+  readonly kind: Uint8Array;
+  readonly flags: Uint8Array;
+}
+
 /** The hash-bucketed name index of one file. */
-export class NameIndex {
+export class NameIndex implements IndexView {
   #cols: EntryColumns;
   #bucketStart: Uint32Array;
   #mask: number;
@@ -198,22 +213,8 @@ export class NameIndex {
     return this.#units;
   }
 
-  /** The bytes holding entry `i`'s name and the offset of the name in them. */
   #nameBytes(i: number): [Uint8Array, number] {
-    const c = this.#cols;
-    const where = (c.flags[i]! & NAME_MASK) >> NAME_SHIFT;
-    const s = this.#sections;
-    const off = c.nameOff[i]!;
-    if (where === NAME_INLINE) {
-      const u = this.#units[c.unit[i]!]!;
-      const d = u.section === "info" ? s.info : s.types!;
-      // The section may be lazy (see `ensureSection`): the name is in the unit.
-      ensureSection(d, off, u.end);
-      return [d, off];
-    }
-    const d = where === NAME_LINE_STR ? s.lineStr! : s.str!;
-    ensureCString(d, off);
-    return [d, off];
+    return entryNameBytes(this.#sections, this.#units, this.#cols, i);
   }
 
   /** Entry `i`'s name (materialized on demand). */
@@ -246,15 +247,7 @@ export class NameIndex {
     for (let i = this.#bucketStart[b]!; i < end; i++) {
       if (c.hash[i] !== h || ((1 << c.kind[i]!) & mask) === 0) continue;
       const [d, off] = this.#nameBytes(i);
-      if (off + q.length >= d.length || d[off + q.length] !== 0) continue;
-      let same = true;
-      for (let k = 0; k < q.length; k++) {
-        if (d[off + k] !== q[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) out.push(i);
+      if (nameEquals(d, off, q)) out.push(i);
     }
     return out;
   }
@@ -570,6 +563,38 @@ function checkBuckets(start: Uint32Array, b0: number, b1: number, n: number): vo
   if (b1 === last && start[last] !== n) throw new DecodeError(what, HEADER_BYTES, "bad buckets");
 }
 
+/**
+ * The bytes holding the name of entry `i` of `cols` (an index of
+ * `sections` over `units`) and the name's offset in them (read first if
+ * the section is lazy).
+ */
+export function entryNameBytes(
+  s: DwarfSections,
+  units: readonly DwarfUnit[],
+  c: EntryColumns,
+  i: number,
+): [Uint8Array, number] {
+  const where = (c.flags[i]! & NAME_MASK) >> NAME_SHIFT;
+  const off = c.nameOff[i]!;
+  if (where === NAME_INLINE) {
+    const u = units[c.unit[i]!]!;
+    const d = u.section === "info" ? s.info : s.types!;
+    // The section may be lazy (see `ensureSection`): the name is in the unit.
+    ensureSection(d, off, u.end);
+    return [d, off];
+  }
+  const d = where === NAME_LINE_STR ? s.lineStr! : s.str!;
+  ensureCString(d, off);
+  return [d, off];
+}
+
+/** Whether the NUL-terminated name at `off` of `d` is `q` (UTF-8 bytes). */
+export function nameEquals(d: Uint8Array, off: number, q: Uint8Array): boolean {
+  if (off + q.length >= d.length || d[off + q.length] !== 0) return false;
+  for (let k = 0; k < q.length; k++) if (d[off + k] !== q[k]) return false;
+  return true;
+}
+
 function align4(n: number): number {
   return (n + 3) & ~3;
 }
@@ -595,18 +620,9 @@ export interface BuildOptions {
   globals?: boolean;
 }
 
-/**
- * Builds the index on this thread. A lazy `.debug_info` (see `lazySection`)
- * is scanned a few units at a time and stays unread (peak memory does not
- * include the section), unless units refer to each other across chunks:
- * then it is read whole. The index is the same either way.
- */
-export function buildNameIndex(
-  sections: DwarfSections,
-  units: readonly DwarfUnit[],
-  opts: BuildOptions,
-): NameIndex {
-  const input = {
+/** What the scan of `sections` reads, with the build's options. */
+export function scanInputOf(sections: DwarfSections, opts: BuildOptions): ScanInput {
+  return {
     info: sections.info,
     abbrev: sections.abbrev,
     str: sections.str,
@@ -618,6 +634,20 @@ export function buildNameIndex(
     localStatics: opts.localStatics ?? true,
     globals: opts.globals ?? true,
   };
+}
+
+/**
+ * Builds the index on this thread. A lazy `.debug_info` (see `lazySection`)
+ * is scanned a few units at a time and stays unread (peak memory does not
+ * include the section), unless units refer to each other across chunks:
+ * then it is read whole. The index is the same either way.
+ */
+export function buildNameIndex(
+  sections: DwarfSections,
+  units: readonly DwarfUnit[],
+  opts: BuildOptions,
+): NameIndex {
+  const input = scanInputOf(sections, opts);
   const out = new EntryBuffer(Math.max(1024, sections.info.length >>> 9));
   // A lazy .debug_info is scanned a chunk at a time, never held whole.
   const read = lazySectionReader(sections.info);

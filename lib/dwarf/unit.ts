@@ -7,10 +7,12 @@
 
 import { DecodeError } from "../errors.ts";
 import { DW_UT } from "./constants.ts";
-import { isLazySection, peekSection } from "./sections.ts";
+import { isLazySection, peekSection, sectionReleaser } from "./sections.ts";
 
 /** Longest unit header (64-bit DWARF type unit). */
 const MAX_HEADER = 40;
+/** Bytes of a mapped section walked between releases of its pages. */
+const RELEASE_BYTES = 4 << 20;
 
 /** Which section a unit lives in. */
 export type UnitSection = "info" | "types";
@@ -92,8 +94,16 @@ export function parseUnitHeaders(
   const u64 = (at: number): bigint => (need(at, 8), view.getBigUint64(at - base, littleEndian));
   const u8 = (at: number): number => (need(at, 1), buf[at - base]!);
 
+  // A mapped section: touching each header maps the pages around it too
+  // (the kernel's fault-around); they are dropped as the walk goes on.
+  const release = sectionReleaser(data);
+  let released = 0;
   while (pos < data.length) {
     const start = pos;
+    if (release !== null && pos - released >= RELEASE_BYTES) {
+      release(released, pos);
+      released = pos;
+    }
     if (lazy) {
       buf = peekSection(data, pos, pos + MAX_HEADER);
       base = pos;
@@ -198,6 +208,7 @@ export function parseUnitHeaders(
     });
     pos = end;
   }
+  if (release !== null) release(released, data.length);
   return units;
 }
 

@@ -11,6 +11,7 @@ import { ET, SHF, SHT } from "../elf/constants.ts";
 import type { ElfFile, ElfSection } from "../elf/elf_file.ts";
 import { relocatedSectionData } from "../elf/relocations.ts";
 import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
+import type { DwarfObject } from "../dwarf/object_reader.ts";
 import {
   checksum,
   type IndexCacheKey,
@@ -18,7 +19,8 @@ import {
   openIndexCache,
   writeIndexCache,
 } from "../dwarf/index_cache.ts";
-import { INDEX_FORMAT_VERSION } from "../dwarf/name_index.ts";
+import { INDEX_FORMAT_VERSION, type NameIndex } from "../dwarf/name_index.ts";
+import { envFlag } from "../env.ts";
 import {
   DWARF_SECTION_NAMES,
   type DwarfSections,
@@ -157,8 +159,10 @@ function placementWord(elf: ElfFile, sectionAddress: (shndx: number) => bigint):
 /**
  * Opens `elf`'s DWARF with its name index: from the on-disk index cache
  * when it holds an entry for this very file (see `index_cache.ts`), else
- * built (and then saved to the cache). Files without a build ID are always
- * indexed afresh; relocated (`ET_REL`) files are cached per placement.
+ * built as lookups need it (see `DwarfInfo.indexOnDemand`; whole with
+ * `WYVERN_FULL_INDEX=1`) and saved to the cache once whole. Files without
+ * a build ID are always indexed afresh; relocated (`ET_REL`) files are
+ * cached per placement.
  */
 export function openDwarf(
   elf: ElfFile,
@@ -198,11 +202,17 @@ export function openDwarf(
     }
     entry?.close();
   }
-  // Indexing scans a lazy .debug_info a chunk at a time (see `buildNameIndex`).
   const dwarf = new DwarfInfo(sections, base);
-  dwarf.buildIndex();
-  if (key !== null) {
-    writeIndexCache(key, [serializeUnits(dwarf.units), dwarf.serializeIndex()]);
+  const save = (index: NameIndex) => {
+    if (key !== null) writeIndexCache(key, [serializeUnits(dwarf.units), index.serialize()]);
+  };
+  if (envFlag("WYVERN_FULL_INDEX")) {
+    // Indexing scans a lazy .debug_info a chunk at a time (see `buildNameIndex`).
+    save(dwarf.buildIndex());
+  } else {
+    // Units are indexed as lookups need them; the full index, once a lookup
+    // needs it, is saved.
+    dwarf.indexOnDemand(save);
   }
   return dwarf;
 }
@@ -239,8 +249,18 @@ export class DwarfSource implements DebugInfoSource {
   findObject(name: string, flags: number): ObjectDescriptor | null {
     const kinds = kindsOf(flags);
     if (kinds.length === 0) return null;
-    for (const o of this.dwarf.findObjects(name, kinds, 4)) {
-      if (o.kind === "variable" && o.isDeclaration && o.constValue === undefined) continue;
+    const usable = (o: DwarfObject) =>
+      !(o.kind === "variable" && o.isDeclaration && o.constValue === undefined);
+    // The best match alone first (while indexing on demand, it can be found
+    // without indexing further), then past declarations.
+    const first = this.dwarf.findObjects(name, kinds, 1);
+    const found = first.length === 1 && usable(first[0]!)
+      ? first
+      : first.length === 0
+      ? first
+      : this.dwarf.findObjects(name, kinds, 4);
+    for (const o of found) {
+      if (!usable(o)) continue;
       const rel = this.#relocate;
       if (rel !== null && (o.kind === "variable" || o.kind === "function") && o.address !== null) {
         return { ...o, address: rel(o.address) };

@@ -45,6 +45,27 @@ function load(path: string): Program {
   return p;
 }
 
+/**
+ * Runs `fn` in a fresh directory `tmp` holding a copy of the `types`
+ * binary (`bin`), with `dir` for the cache; removes it after.
+ */
+function inTempDir(fn: (tmp: string, dir: string, bin: string) => void): void {
+  const tmp = Deno.makeTempDirSync();
+  try {
+    const bin = join(tmp, "prog");
+    Deno.copyFileSync(TYPES, bin);
+    fn(tmp, join(tmp, "cache"), bin);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+}
+
+/** `p` with its first file's full index built (and so saved to the cache). */
+function indexed(p: Program): Program {
+  (p.modules[0]!.data.get("dwarf") as DwarfInfo).buildIndex();
+  return p;
+}
+
 /** What the tests ask a program: answers that differ between `types` and `datastructs`. */
 function answers(p: Program): Record<string, string> {
   const ask = (f: () => unknown): string => {
@@ -113,12 +134,8 @@ Deno.test("index cache: the fixtures' answers differ (so a stale cache would sho
   assert.notDeepEqual(a, b);
 });
 
-Deno.test("index cache: written on first load, used on the next, same answers", () => {
-  const tmp = Deno.makeTempDirSync();
-  try {
-    const dir = join(tmp, "cache");
-    const bin = join(tmp, "prog");
-    Deno.copyFileSync(TYPES, bin);
+Deno.test("index cache: written on first load, used on the next, same answers", () =>
+  inTempDir((_tmp, dir, bin) => {
     withEnv({ WYVERN_CACHE_DIR: dir }, () => {
       assert.equal(indexCacheDir(), dir);
       assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
@@ -130,10 +147,31 @@ Deno.test("index cache: written on first load, used on the next, same answers", 
       assert.equal(Deno.statSync(join(dir, files[0]!)).mtime!.getTime(), before);
       assert.deepEqual(cacheFiles(dir), files);
     });
-  } finally {
-    Deno.removeSync(tmp, { recursive: true });
-  }
-});
+  }));
+
+Deno.test("index cache: written once the full index is needed, not for lookups that find", () =>
+  inTempDir((_tmp, dir, bin) => {
+    withEnv({ WYVERN_CACHE_DIR: dir }, () => {
+      const p = load(bin);
+      const dwarf = p.modules[0]!.data.get("dwarf") as DwarfInfo;
+      assert.equal(String(p.type("struct point")), freshAnswers(TYPES).point);
+      assert.equal(dwarf.hasIndex, false);
+      assert.deepEqual(cacheFiles(dir), [], "nothing saved while indexing on demand");
+      // A name that is not there needs every unit: the index is then whole, and saved.
+      assert.throws(() => p.type("struct no_such_type"), LookupError);
+      assert.equal(dwarf.hasIndex, true);
+      assert.deepEqual(cacheFiles(dir), [`dwarf-index-${buildIdOf(TYPES)}.bin`]);
+      // WYVERN_FULL_INDEX=1: indexed whole on load (and saved).
+      Deno.removeSync(dir, { recursive: true });
+      Deno.env.set("WYVERN_FULL_INDEX", "1");
+      try {
+        assert.equal((load(bin).modules[0]!.data.get("dwarf") as DwarfInfo).hasIndex, true);
+      } finally {
+        Deno.env.delete("WYVERN_FULL_INDEX");
+      }
+      assert.equal(cacheFiles(dir).length, 1);
+    });
+  }));
 
 Deno.test("index cache: another file at the same path gets fresh answers", () => {
   const tmp = Deno.makeTempDirSync();
@@ -178,14 +216,10 @@ Deno.test("index cache: another file at the same path gets fresh answers", () =>
   }
 });
 
-Deno.test("index cache: a corrupt or truncated entry is ignored and rebuilt", () => {
-  const tmp = Deno.makeTempDirSync();
-  try {
-    const dir = join(tmp, "cache");
-    const bin = join(tmp, "prog");
-    Deno.copyFileSync(TYPES, bin);
+Deno.test("index cache: a corrupt or truncated entry is ignored and rebuilt", () =>
+  inTempDir((_tmp, dir, bin) => {
     withEnv({ WYVERN_CACHE_DIR: dir }, () => {
-      load(bin);
+      indexed(load(bin));
       const file = join(dir, `dwarf-index-${buildIdOf(TYPES)}.bin`);
       const good = Deno.readFileSync(file);
       const damages: [string, Uint8Array][] = [
@@ -216,24 +250,17 @@ Deno.test("index cache: a corrupt or truncated entry is ignored and rebuilt", ()
       Deno.mkdirSync(file);
       assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
     });
-  } finally {
-    Deno.removeSync(tmp, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("index cache: WYVERN_NO_CACHE=1 neither reads nor writes", () => {
-  const tmp = Deno.makeTempDirSync();
-  try {
-    const dir = join(tmp, "cache");
-    const bin = join(tmp, "prog");
-    Deno.copyFileSync(TYPES, bin);
+Deno.test("index cache: WYVERN_NO_CACHE=1 neither reads nor writes", () =>
+  inTempDir((tmp, dir, bin) => {
     withEnv({ WYVERN_CACHE_DIR: dir, WYVERN_NO_CACHE: "1" }, () => {
       assert.equal(indexCacheDir(), null);
       assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
       assert.deepEqual(cacheFiles(dir), []);
     });
     // An entry that would give wrong answers is not even read.
-    withEnv({ WYVERN_CACHE_DIR: dir }, () => load(bin));
+    withEnv({ WYVERN_CACHE_DIR: dir }, () => indexed(load(bin)));
     const file = join(dir, `dwarf-index-${buildIdOf(TYPES)}.bin`);
     Deno.writeFileSync(file, new Uint8Array(100));
     withEnv({ WYVERN_CACHE_DIR: dir, WYVERN_NO_CACHE: "1" }, () => {
@@ -244,10 +271,7 @@ Deno.test("index cache: WYVERN_NO_CACHE=1 neither reads nor writes", () => {
     withEnv({ WYVERN_NO_CACHE: "0", XDG_CACHE_HOME: tmp }, () => {
       assert.equal(indexCacheDir(), join(tmp, "wyvern"));
     });
-  } finally {
-    Deno.removeSync(tmp, { recursive: true });
-  }
-});
+  }));
 
 Deno.test("index cache: an unwritable cache directory is tolerated silently", () => {
   const tmp = Deno.makeTempDirSync();
