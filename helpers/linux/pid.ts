@@ -168,7 +168,7 @@ export function pidTask(pid: TypedObject, pidType: number | TypedObject): TypedO
  */
 export function* forEachTask(progOrNs: ProgramOrNamespace): Generator<TypedObject> {
   const { prog, ns } = resolve(progOrNs);
-  const pidtypePid = prog.object("PIDTYPE_PID").value_() as number;
+  const pidtypePid = prog.constant("PIDTYPE_PID").value_() as number;
   if (!ns.hasMember_("idr")) {
     for (const pid of forEachPid(progOrNs)) {
       const task = pidTask(pid, pidtypePid);
@@ -208,5 +208,5 @@ export function* forEachTask(progOrNs: ProgramOrNamespace): Generator<TypedObjec
  * ```
  */
 export function findTask(prog: Program, pid: number): TypedObject {
-  return pidTask(findPid(prog, pid), prog.object("PIDTYPE_PID").value_() as number);
+  return pidTask(findPid(prog, pid), prog.constant("PIDTYPE_PID").value_() as number);
 }

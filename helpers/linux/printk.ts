@@ -59,9 +59,9 @@ function lockless(prog: Program, prb: TypedObject): PrintkRecord[] {
   const bits = BigInt(ulongSize * 8);
   const flagsShift = bits - 2n;
   const idMask = (1n << flagsShift) - 1n;
-  const logCont = Number(prog.object("LOG_CONT").value_());
-  const committed = BigInt(prog.object("desc_committed").value_());
-  const finalized = BigInt(prog.object("desc_finalized").value_());
+  const logCont = Number(prog.constant("LOG_CONT").value_());
+  const committed = BigInt(prog.constant("desc_committed").value_());
+  const finalized = BigInt(prog.constant("desc_finalized").value_());
 
   const descRing = prb.member_("desc_ring");
   const descs = descRing.member_("descs").read_();
@@ -150,7 +150,7 @@ function structured(prog: Program): PrintkRecord[] {
   const logType = prog.type("struct printk_log");
   const haveCaller = logType.hasMember("caller_id");
   const headerSize = BigInt(logType.size ?? 16);
-  const logCont = Number(prog.object("LOG_CONT").value_());
+  const logCont = Number(prog.constant("LOG_CONT").value_());
   const buf = prog.object("log_buf").value_() as bigint;
   const bufLen = BigInt(prog.object("log_buf_len").value_());
   let idx = BigInt(prog.object("log_first_idx").value_());

@@ -428,13 +428,20 @@ const allocators = new WeakMap<Program, Allocator>();
 function allocator(prog: Program, cache: TypedObject): Allocator {
   let a = allocators.get(prog);
   if (a === undefined) {
-    let hasFreelistIdx = true;
-    try {
-      prog.type("freelist_idx_t");
-    } catch {
-      hasFreelistIdx = false;
+    // SLUB's caches have per-CPU `cpu_slab`, SLAB's `cpu_cache` (3.19+):
+    // told apart without looking up a type that may not be there (which
+    // would index all of the debug info).
+    if (cache.hasMember_("cpu_slab")) a = "slub";
+    else if (cache.hasMember_("cpu_cache")) a = "slab";
+    else {
+      let hasFreelistIdx = true;
+      try {
+        prog.type("freelist_idx_t");
+      } catch {
+        hasFreelistIdx = false;
+      }
+      a = hasFreelistIdx ? "slab" : cache.hasMember_("offset") ? "slub" : "slob";
     }
-    a = hasFreelistIdx ? "slab" : cache.hasMember_("offset") ? "slub" : "slob";
     allocators.set(prog, a);
   }
   return a;

@@ -243,24 +243,34 @@ export class DwarfInfo {
   }
 
   /**
-   * Entries named `name` whose kind is in `mask`, in unit order, and the
-   * index they are numbers of. While indexing on demand, only those of the
-   * units scanned until `enough(view, hits)` holds, which must mean that
-   * entries further on cannot change the caller's answer; else (and once
-   * the index is built) all of them.
+   * For each query `[name, mask]`, the entries named `name` whose kind is
+   * in `mask`, in unit order, and the index they are numbers of. While
+   * indexing on demand, only those of the units scanned until
+   * `enough(view, hits)` holds, which must mean that entries further on
+   * cannot change the caller's answer; else (and once the index is built)
+   * all of them.
    */
   #lookup(
+    queries: readonly (readonly [name: string, mask: number])[],
+    enough: (view: IndexView, hits: number[][]) => boolean,
+  ): [IndexView, number[][]] {
+    const p = this.#progressive;
+    if (p !== null) {
+      const hits = p.findUntil(queries, (h) => enough(p, h));
+      if (hits !== null) return [p, hits];
+    }
+    const idx = this.index;
+    return [idx, queries.map(([name, mask]) => idx.find(name, mask))];
+  }
+
+  /** {@link #lookup} of one name. */
+  #lookupOne(
     name: string,
     mask: number,
     enough: (view: IndexView, hits: number[]) => boolean,
   ): [IndexView, number[]] {
-    const p = this.#progressive;
-    if (p !== null) {
-      const hits = p.findUntil(name, mask, (h) => enough(p, h));
-      if (hits !== null) return [p, hits];
-    }
-    const idx = this.index;
-    return [idx, idx.find(name, mask)];
+    const [idx, [hits]] = this.#lookup([[name, mask]], (v, [h]) => enough(v, h!));
+    return [idx, hits!];
   }
 
   #build(): NameIndex {
@@ -309,7 +319,7 @@ export class DwarfInfo {
     if (kind === undefined) return null;
     const definition = (idx: IndexView, i: number) =>
       (idx.flags[i]! & FLAG_DECLARATION) === 0 && this.#ref(i, idx) !== decl;
-    const [idx, hits] = this.#lookup(
+    const [idx, hits] = this.#lookupOne(
       name,
       kindMask(kind),
       (v, h) => h.some((i) => definition(v, i)),
@@ -337,48 +347,45 @@ export class DwarfInfo {
         n = m[2]!;
       }
     }
-    // The names searched, in order: their entries are concatenated.
+    // Without a kind, typedefs come before base types. A base type's
+    // spellings all name the same C type: their entries are taken in unit
+    // order (so the first found, in whatever spelling, is the answer).
+    const typedefs = k === undefined;
     const queries: [string, number][] = [];
-    if (k === undefined) queries.push([n, kindMask(IndexKind.typedef)]);
+    if (typedefs) queries.push([n, kindMask(IndexKind.typedef)]);
     if (k === undefined || k === "base") {
       for (const s of baseTypeSpellings(n)) queries.push([s, kindMask(IndexKind.base)]);
     } else {
       queries.push([n, kindMask(TYPE_KINDS[k])]);
     }
     const isComplete = (v: IndexView, i: number) => (v.flags[i]! & FLAG_DECLARATION) === 0;
-    // The first `limit` complete definitions of the first query come first
-    // whatever follows: then the rest need not be looked up (or indexed).
-    const enough = (v: IndexView, h: number[]) => {
+    const completeCount = (v: IndexView, lists: number[][]) => {
       let c = 0;
-      for (const i of h) if (isComplete(v, i) && ++c >= limit) return true;
-      return false;
+      for (const h of lists) for (const i of h) if (isComplete(v, i)) c++;
+      return c;
     };
-    let idx: IndexView | null = null;
-    let hits: number[] = [];
-    for (const [q, mask] of queries) {
-      const [v, h] = this.#lookup(q, mask, enough);
-      if (idx !== null && v !== idx) {
-        // The full index was built by this lookup: the earlier ones again, from it.
-        return this.#typeEntries(name, kind, Infinity);
-      }
-      idx = v;
-      hits.push(...h);
-      if (limit !== Infinity && enough(v, hits)) break;
+    // The first `limit` complete definitions are known once the scanned
+    // units hold that many (of the typedef, which comes first, if searched).
+    const [v, lists] = this.#lookup(
+      queries,
+      (v, h) => completeCount(v, typedefs ? h.slice(0, 1) : h) >= limit,
+    );
+    const rest = lists.slice(typedefs ? 1 : 0).flat();
+    if (lists.length - (typedefs ? 1 : 0) > 1) {
+      rest.sort((a, b) => v.unit[a]! - v.unit[b]! || v.die[a]! - v.die[b]!);
     }
-    if (idx === null) return [this.index, []];
-    const v = idx;
+    const hits = typedefs ? lists[0]!.concat(rest) : rest;
     const complete = hits.filter((i) => isComplete(v, i));
-    if (complete.length !== hits.length) {
-      hits = complete.concat(hits.filter((i) => !isComplete(v, i)));
-    }
-    return [v, hits];
+    if (complete.length === hits.length) return [v, hits];
+    return [v, complete.concat(hits.filter((i) => !isComplete(v, i)))];
   }
 
   /**
    * Types named `name`, complete definitions first. `kind` selects the
    * namespace: a tag kind (`"struct"` …: `name` is the tag), `"typedef"`,
    * or `"base"` (any spelling of a C base type: `"unsigned long"` finds
-   * gcc's `long unsigned int`). Without `kind`, `name` may start with a
+   * gcc's `long unsigned int`; the spellings' types come in unit order).
+   * Without `kind`, `name` may start with a
    * tag keyword (`"struct list_head"`); otherwise typedefs and base types
    * are searched. At most `limit` types are converted.
    */
@@ -431,7 +438,7 @@ export class DwarfInfo {
     // The best rank any entry can have here: once `limit` entries have it,
     // entries further on cannot come before them.
     const best = want("variable") ? 0 : want("function") ? 1 : 2;
-    const [idx, hits] = this.#lookup(name, mask, (v, h) => {
+    const [idx, hits] = this.#lookupOne(name, mask, (v, h) => {
       let c = 0;
       for (const i of h) if (rank(v, i) === best && ++c >= limit) return true;
       return false;
@@ -513,7 +520,7 @@ export class DwarfInfo {
    */
   get language(): Language | null {
     if (this.#language === undefined) {
-      const [idx, hits] = this.#lookup(
+      const [idx, hits] = this.#lookupOne(
         "main",
         kindMask(IndexKind.function),
         (_, h) => h.length > 0,

@@ -120,17 +120,22 @@ export class ProgressiveIndex implements IndexView {
   }
 
   /**
-   * Entries named `name` whose kind is in `mask`, in unit order, from the
-   * units scanned so far, scanning more until `enough(hits)` holds. Null
-   * when it does not hold before the end of the units (or before the scan
-   * is handed over to the whole-index build): the answer is then the full
-   * index's ({@link complete}).
+   * For each query `[name, mask]`: the entries named `name` whose kind is
+   * in `mask`, in unit order, from the units scanned so far, scanning more
+   * until `enough(hits)` holds. Null when it does not hold before the end of
+   * the units (or before the scan is handed over to the whole-index build):
+   * the answer is then the full index's ({@link complete}).
    */
-  findUntil(name: string, mask: number, enough: (hits: number[]) => boolean): number[] | null {
-    const q = encoder.encode(name);
-    const h = hashBytes(q, 0, q.length);
+  findUntil(
+    queries: readonly (readonly [name: string, mask: number])[],
+    enough: (hits: number[][]) => boolean,
+  ): number[][] | null {
+    const qs = queries.map(([name, mask]) => {
+      const q = encoder.encode(name);
+      return [q, hashBytes(q, 0, q.length), mask] as const;
+    });
     for (;;) {
-      const hits = this.#find(q, h, mask);
+      const hits = qs.map(([q, h, mask]) => this.#find(q, h, mask));
       if (enough(hits)) return hits;
       if (!this.#scanMore()) return null;
     }

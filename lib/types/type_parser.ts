@@ -845,6 +845,8 @@ class Parser {
   /** A base type: from the debug info under any spelling, else a default of the platform's size. */
   #primitive(prim: Prim): Type {
     const info = PRIMS[prim]!;
+    // `void` is no DWARF base type (as in drgn, it is never looked up).
+    if (info.kind === "void") return this.#defaultPrimitive(prim);
     for (const name of spellingsOf(prim)) {
       const t = this.#ask("base", name);
       if (t !== null && matchesPrimitive(t, prim, info)) return t;
