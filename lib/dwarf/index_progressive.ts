@@ -18,7 +18,7 @@
  * @module
  */
 
-import { EntryBuffer, hashBytes, unitScanner } from "./index_scan.ts";
+import { chunkedUnitScanner, EntryBuffer, hashBytes, unitScanner } from "./index_scan.ts";
 import { indexThreads } from "./index_shared.ts";
 import {
   buildNameIndex,
@@ -33,7 +33,7 @@ import {
   type DwarfSections,
   ensureSection,
   fillSection,
-  isLazySection,
+  lazySectionReader,
   sectionReleaser,
 } from "./sections.ts";
 import type { DwarfUnit } from "./unit.ts";
@@ -43,10 +43,11 @@ const encoder = new TextEncoder();
 /** Bytes of units in the first batch; each batch after is twice as big, up to {@link MAX_BATCH}. */
 const FIRST_BATCH = 256 << 10;
 const MAX_BATCH = 16 << 20;
+/** Bytes of units scanned at a time (a `.debug_info` read from the file: the reused buffer's size). */
+const RUN_BYTES = 4 << 20;
 /**
  * Part of `.debug_info` scanned on demand before the rest is indexed by
- * {@link buildNameIndex} instead (when that is faster: on several threads,
- * or a chunk at a time for a section read from the file on demand).
+ * {@link buildNameIndex} instead (when that is faster: on several threads).
  */
 const HANDOFF_FRACTION = 8;
 /** Entries per hash chain before the chains are rebuilt with more buckets. */
@@ -59,6 +60,14 @@ export class ProgressiveIndex implements IndexView {
   readonly #opts: BuildOptions;
   readonly #out: EntryBuffer;
   #scan: ((from: number, to: number) => void) | null = null;
+  /**
+   * The scan of a `.debug_info` read from the file (a lazy section), a run
+   * of units at a time into one buffer; null for a mapped or in-memory
+   * section, or once a run needed more than itself (the scan then starts
+   * over on the whole section).
+   */
+  #chunked: ((from: number, to: number) => boolean) | null = null;
+  #read: ((offset: number, dest: Uint8Array) => void) | null;
   readonly #release: ((start: number, end: number) => void) | null;
   /** Whether the rest is left to {@link buildNameIndex} past {@link #handoff} bytes. */
   readonly #handoff: number;
@@ -81,10 +90,9 @@ export class ProgressiveIndex implements IndexView {
     this.#opts = opts;
     this.#out = new EntryBuffer(1 << 14);
     this.#release = sectionReleaser(sections.info);
+    this.#read = lazySectionReader(sections.info);
     const threads = opts.threads ?? indexThreads();
-    this.#handoff = threads > 1 || isLazySection(sections.info)
-      ? Math.floor(sections.info.length / HANDOFF_FRACTION)
-      : Infinity;
+    this.#handoff = threads > 1 ? Math.floor(sections.info.length / HANDOFF_FRACTION) : Infinity;
     this.#head = new Int32Array(1 << 12).fill(-1);
     this.#tail = new Int32Array(1 << 12);
     this.#link = new Int32Array(this.#out.die.length);
@@ -174,22 +182,36 @@ export class ProgressiveIndex implements IndexView {
     return true;
   }
 
-  /** Scans units `[#next, to)` (one section's run at a time) and chains their entries. */
+  /**
+   * Scans units `[#next, to)` (runs of one section, up to {@link RUN_BYTES}
+   * each) and chains their entries.
+   */
   #scanTo(to: number): void {
     const units = this.#units;
     while (this.#next < to) {
       const from = this.#next;
       const section = units[from]!.section;
-      let end = from + 1;
-      while (end < to && units[end]!.section === section) end++;
-      const d = section === "info" ? this.#sections.info : this.#sections.types!;
       const lo = units[from]!.offset;
+      let end = from + 1;
+      while (end < to && units[end]!.section === section && units[end]!.end - lo <= RUN_BYTES) {
+        end++;
+      }
       const hi = units[end - 1]!.end;
-      // A section read on demand: this run of units now (a reference into
-      // another unit is made valid by the scan when it follows it).
-      if (section === "types") fillSection(d);
-      else ensureSection(d, lo, hi);
-      this.#scanner()(from, end);
+      // (Types units too: one scan deduplicates across both sections.)
+      if (this.#read !== null) {
+        if (!this.#chunkedScanner()(from, end)) {
+          // The data needs the whole section (or is malformed): start over on it.
+          this.#restart();
+          continue;
+        }
+      } else {
+        // A section read on demand: this run of units now (a reference into
+        // another unit is made valid by the scan when it follows it).
+        const d = section === "info" ? this.#sections.info : this.#sections.types!;
+        if (section === "types") fillSection(d);
+        else ensureSection(d, lo, hi);
+        this.#scanner()(from, end);
+      }
       this.#next = end;
       this.#scannedBytes += hi - lo;
       if (section === "info" && this.#release !== null && hi - this.#released >= 2 << 20) {
@@ -198,6 +220,30 @@ export class ProgressiveIndex implements IndexView {
       }
     }
     this.#chain();
+  }
+
+  /** Forgets what was scanned: the scan starts over from the first unit, on the whole section. */
+  #restart(): void {
+    this.#read = null;
+    this.#chunked = null;
+    this.#scan = null;
+    this.#out.count = 0;
+    this.#next = 0;
+    this.#scannedBytes = 0;
+    this.#chained = 0;
+    this.#head.fill(-1);
+  }
+
+  #chunkedScanner(): (from: number, to: number) => boolean {
+    if (this.#chunked === null) {
+      this.#chunked = chunkedUnitScanner(
+        scanInputOf(this.#sections, this.#opts),
+        this.#units,
+        this.#out,
+        this.#read!,
+      );
+    }
+    return this.#chunked;
   }
 
   /** The scan (made on first use: it reads the string sections whole if they are lazy). */

@@ -1210,6 +1210,56 @@ export function unitScanner(
   };
 }
 
+/**
+ * {@link unitScanner} for a `.debug_info` read through `read` (a lazy
+ * section, left unread): each call reads its run of units into one reused
+ * buffer. A call returns false when the data needs more than its run (a
+ * reference into another unit) or is malformed: the scan is then unusable,
+ * and the caller starts over with {@link unitScanner} or {@link scanUnits}
+ * on the whole section (which also gives the exact error).
+ */
+export function chunkedUnitScanner(
+  input: ScanInput,
+  units: readonly DwarfUnit[],
+  out: EntryBuffer,
+  read: (offset: number, dest: Uint8Array) => void,
+): (from: number, to: number) => boolean {
+  fillScanSections(input);
+  let buffer = new Uint8Array(0);
+  const s = new Scanner({ ...input, info: buffer }, units, out);
+  return (from, to) => {
+    try {
+      for (let i = from; i < to;) {
+        if (units[i]!.section !== "info") {
+          fillSection(input.types);
+          s.input = { ...input, info: buffer.subarray(0, 0) };
+          s.infoBase = 0;
+          s.chunked = false;
+          s.scanUnit(units[i++]!);
+          continue;
+        }
+        let end = i + 1;
+        while (end < to && units[end]!.section === "info") end++;
+        const base = units[i]!.offset;
+        const len = units[end - 1]!.end - base;
+        if (buffer.length < len) buffer = new Uint8Array(len);
+        const chunk = buffer.subarray(0, len);
+        read(base, chunk);
+        s.input = { ...input, info: chunk };
+        s.infoBase = base;
+        s.chunked = true;
+        for (; i < end; i++) s.scanUnit(shiftUnit(units[i]!, base));
+      }
+      return true;
+    } catch (e) {
+      if (!(e instanceof ChunkMiss) && !(e instanceof DecodeError) && !(e instanceof RangeError)) {
+        throw e;
+      }
+      return false;
+    }
+  };
+}
+
 /** Reads the sections a scan reads everywhere (abbreviations, strings) whole if lazy. */
 function fillScanSections(input: ScanInput): void {
   fillSection(input.abbrev);
@@ -1247,42 +1297,23 @@ export function scanInfoChunked(
   out: EntryBuffer,
   chunkBytes: number = SCAN_CHUNK_BYTES,
 ): boolean {
-  fillScanSections(input);
-  // Chunks: runs of consecutive .debug_info units.
-  const chunks: [from: number, to: number][] = [];
-  let maxLen = 0;
+  const scan = chunkedUnitScanner(input, units, out, read);
   let nInfo = 0;
   while (nInfo < units.length && units[nInfo]!.section === "info") nInfo++;
+  // Runs of .debug_info units up to `chunkBytes` (a bigger unit alone), then the .debug_types units.
+  const runs: [from: number, to: number][] = [];
   for (let i = 0; i < nInfo;) {
     const from = i;
     const start = units[i]!.offset;
     while (i < nInfo && (i === from || units[i]!.end - start <= chunkBytes)) i++;
-    chunks.push([from, i]);
-    maxLen = Math.max(maxLen, units[i - 1]!.end - start);
+    runs.push([from, i]);
   }
-  const buffer = new Uint8Array(maxLen);
-  const s = new Scanner({ ...input, info: buffer.subarray(0, 0) }, units, out);
-  try {
-    for (const [from, to] of chunks) {
-      const base = units[from]!.offset;
-      const chunk = buffer.subarray(0, units[to - 1]!.end - base);
-      read(base, chunk);
-      s.input = { ...input, info: chunk };
-      s.infoBase = base;
-      s.chunked = true;
-      for (let i = from; i < to; i++) s.scanUnit(shiftUnit(units[i]!, base));
+  if (nInfo < units.length) runs.push([nInfo, units.length]);
+  for (const [from, to] of runs) {
+    if (!scan(from, to)) {
+      out.count = 0;
+      return false;
     }
-    s.infoBase = 0;
-    s.chunked = false;
-    s.input = { ...input, info: buffer.subarray(0, 0) };
-    if (nInfo < units.length) fillSection(input.types);
-    for (let i = nInfo; i < units.length; i++) s.scanUnit(units[i]!);
-    return true;
-  } catch (e) {
-    if (!(e instanceof ChunkMiss) && !(e instanceof DecodeError) && !(e instanceof RangeError)) {
-      throw e;
-    }
-    out.count = 0;
-    return false;
   }
+  return true;
 }

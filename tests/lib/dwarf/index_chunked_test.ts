@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DwarfInfo } from "../../../lib/dwarf/dwarf_info.ts";
 import { EntryBuffer, scanInfoChunked, scanUnits } from "../../../lib/dwarf/index_scan.ts";
+import { ProgressiveIndex } from "../../../lib/dwarf/index_progressive.ts";
 import { isLazySection, lazySectionReader } from "../../../lib/dwarf/sections.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { dwarfSectionsOf } from "../../../lib/program/dwarf_source.ts";
@@ -165,6 +166,24 @@ Deno.test("chunked scan: the sample kernel's cross-unit DW_AT_specification (bac
   const pco = d.findObject("__per_cpu_offset", "variable");
   assert.equal(pco?.kind === "variable" ? pco.address : null, 0xffffffff81696700n);
   elf.close();
+});
+
+Deno.test("chunked scan: the on-demand index reads runs of units the same way", async () => {
+  for (const path of [...fixtures, typeUnits, lto, await sampleVmlinux()]) {
+    const want = wholeScan(path);
+    const { elf, s, units } = open(path);
+    const p = new ProgressiveIndex(s, units, { littleEndian: true, threads: 1 });
+    // A first lookup (of the first units), then everything.
+    p.findUntil([["main", ~0]], () => p.scannedUnits > 0);
+    assert.ok(p.scannedUnits > 0);
+    assert.deepEqual(p.complete().serialize(), want.index, path);
+    // The sample kernel's units refer to units in other runs: then the scan
+    // starts over on the whole section (read whole); otherwise (gcc -flto's
+    // references stay within its one run) it stays unread.
+    const crossUnit = path.endsWith("vmlinux");
+    assert.equal(isLazySection(s.info), !crossUnit, path);
+    elf.close();
+  }
 });
 
 globalThis.addEventListener("unload", () => {

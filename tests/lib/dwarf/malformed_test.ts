@@ -128,6 +128,25 @@ Deno.test("malformed: unknown abbreviation code", () => {
   );
 });
 
+Deno.test("malformed: indexing on demand gives the error at each lookup that scans the damage", () => {
+  const w = sample();
+  const info = w.info.slice();
+  const at = w.offsets.get("after")!;
+  info[at] = 0x7f;
+  const d = new DwarfInfo({ ...w, info }, { littleEndian: true });
+  d.indexOnDemand();
+  for (let i = 0; i < 2; i++) {
+    assertDecodeError(
+      () => d.findType("s", "struct"),
+      ".debug_info",
+      /unknown abbreviation code 127/,
+      at,
+    );
+    assertDecodeError(() => d.buildIndex(), ".debug_info", /unknown abbreviation code 127/, at);
+  }
+  assert.equal(d.hasIndex, false);
+});
+
 Deno.test("malformed: unknown form in the abbreviation table", () => {
   const w = sample();
   const abbrev = w.abbrev.slice();
