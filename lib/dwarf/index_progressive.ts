@@ -197,20 +197,29 @@ export class ProgressiveIndex implements IndexView {
         end++;
       }
       const hi = units[end - 1]!.end;
-      // (Types units too: one scan deduplicates across both sections.)
-      if (this.#read !== null) {
-        if (!this.#chunkedScanner()(from, end)) {
-          // The data needs the whole section (or is malformed): start over on it.
-          this.#restart();
-          continue;
+      let ok = true;
+      try {
+        if (this.#read !== null) {
+          // (Types units too: one scan deduplicates across both sections.)
+          ok = this.#chunkedScanner()(from, end);
+        } else {
+          // A section read on demand: this run of units now (a reference
+          // into another unit is made valid by the scan when it follows it).
+          const d = section === "info" ? this.#sections.info : this.#sections.types!;
+          if (section === "types") fillSection(d);
+          else ensureSection(d, lo, hi);
+          this.#scanner()(from, end);
         }
-      } else {
-        // A section read on demand: this run of units now (a reference into
-        // another unit is made valid by the scan when it follows it).
-        const d = section === "info" ? this.#sections.info : this.#sections.types!;
-        if (section === "types") fillSection(d);
-        else ensureSection(d, lo, hi);
-        this.#scanner()(from, end);
+      } catch (e) {
+        // Malformed data or a failed read: the run is half scanned, so a
+        // later lookup starts over (and meets the error again, or not).
+        this.#restart(true);
+        throw e;
+      }
+      if (!ok) {
+        // The data needs the whole section (or is malformed): start over on it.
+        this.#restart(false);
+        continue;
       }
       this.#next = end;
       this.#scannedBytes += hi - lo;
@@ -222,9 +231,12 @@ export class ProgressiveIndex implements IndexView {
     this.#chain();
   }
 
-  /** Forgets what was scanned: the scan starts over from the first unit, on the whole section. */
-  #restart(): void {
-    this.#read = null;
+  /**
+   * Forgets what was scanned: the scan starts over from the first unit
+   * (with `chunked` false, on the whole section).
+   */
+  #restart(chunked: boolean): void {
+    if (!chunked) this.#read = null;
     this.#chunked = null;
     this.#scan = null;
     this.#out.count = 0;

@@ -18,7 +18,7 @@ import {
   kindMask,
   type NameIndex,
 } from "../../../lib/dwarf/name_index.ts";
-import type { DwarfSections } from "../../../lib/dwarf/sections.ts";
+import { type DwarfSections, lazySection } from "../../../lib/dwarf/sections.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { LookupError } from "../../../lib/errors.ts";
 import { dwarfSectionsOf } from "../../../lib/program/dwarf_source.ts";
@@ -118,6 +118,39 @@ Deno.test("on-demand index: completing it gives the full index however far it go
 function show(o: { kind: string; name: string; address?: bigint | null; type?: unknown }): string {
   return `${o.kind} ${o.name} ${o.address ?? ""} ${o.type ?? ""}`;
 }
+
+Deno.test("on-demand index: a read that fails leaves it consistent for the next lookup", async () => {
+  const { elf, sections } = await open("whole");
+  try {
+    const units = new DwarfInfo(sections, { littleEndian: true }).units;
+    const full = buildNameIndex(sections, units, { littleEndian: true, threads: 1 });
+    const bytes = sections.info;
+    for (const failAt of [0, bytes.length >> 1]) {
+      // .debug_info read from "the file", whose read fails once past `failAt`.
+      let failed = false;
+      const info = lazySection(bytes.length, (offset, dest) => {
+        if (!failed && offset + dest.length > failAt) {
+          failed = true;
+          throw new Error("I/O error");
+        }
+        dest.set(bytes.subarray(offset, offset + dest.length));
+      });
+      const p = new ProgressiveIndex({ ...sections, info }, units, {
+        littleEndian: true,
+        threads: 1,
+      });
+      assert.throws(() => p.findUntil([["no_such_name", ALL]], () => false), /I\/O error/);
+      for (const name of ["task_struct", "jiffies", "no_such_name"]) {
+        const got = p.findUntil([[name, ALL]], ([h]) => h!.length > 0)?.[0] ?? [];
+        const want = full.find(name, ALL).filter((i) => full.unit[i]! < p.scannedUnits);
+        assert.deepEqual(got.map((i) => entry(p, i)), want.map((i) => entry(full, i)), name);
+      }
+      assert.deepEqual(p.complete().serialize(), full.serialize(), `fail at ${failAt}`);
+    }
+  } finally {
+    elf.close();
+  }
+});
 
 /** Answers of the lookups `DwarfInfo` offers, as strings. */
 function ask(d: DwarfInfo, name: string): string[] {
