@@ -406,9 +406,10 @@ export class DwarfInfo {
 
   /**
    * Objects named `name` of the given kind(s) (`"any"`, one kind, or a
-   * list such as `["variable", "constant"]`), best first: variables with
-   * a location, functions with an address, enumerators, then the rest;
-   * function-scope statics last.
+   * list such as `["variable", "constant"]`), best first: definitions
+   * (variables with a location, functions with an address, enumerators)
+   * in unit order, then variables without a location, functions without
+   * an address, and function-scope statics last.
    */
   findObjects(
     name: string,
@@ -422,25 +423,23 @@ export class DwarfInfo {
       (want("function") ? kindMask(IndexKind.function) : 0) |
       (want("constant") ? kindMask(IndexKind.constant) : 0);
     const rank = (idx: IndexView, i: number): number => {
-      const k = idx.kind[i]!;
       const addr = (idx.flags[i]! & FLAG_HAS_ADDRESS) !== 0;
-      switch (k) {
+      switch (idx.kind[i]!) {
         case IndexKind.variable:
-          return addr ? 0 : 3;
+          return addr ? 0 : 1;
         case IndexKind.function:
-          return addr ? 1 : 4;
+          return addr ? 0 : 2;
         case IndexKind.constant:
-          return 2;
+          return 0;
         default:
-          return 5; // function-scope statics last
+          return 3; // function-scope statics last
       }
     };
-    // The best rank any entry can have here: once `limit` entries have it,
-    // entries further on cannot come before them.
-    const best = want("variable") ? 0 : want("function") ? 1 : 2;
+    // Once `limit` definitions are found, entries further on cannot come
+    // before them.
     const [idx, hits] = this.#lookupOne(name, mask, (v, h) => {
       let c = 0;
-      for (const i of h) if (rank(v, i) === best && ++c >= limit) return true;
+      for (const i of h) if (rank(v, i) === 0 && ++c >= limit) return true;
       return false;
     });
     const ordered = hits.map((i, n) => [rank(idx, i), n, i] as const).sort((a, b) =>

@@ -222,13 +222,13 @@ Deno.test("on-demand index: DwarfInfo's answers are the full index's", async () 
       const addr = (idx.flags[i]! & FLAG_HAS_ADDRESS) !== 0;
       switch (idx.kind[i]) {
         case IndexKind.variable:
-          return addr ? 0 : 3;
+          return addr ? 0 : 1;
         case IndexKind.function:
-          return addr ? 1 : 4;
+          return addr ? 0 : 2;
         case IndexKind.constant:
-          return 2;
+          return 0;
         default:
-          return 5;
+          return 3;
       }
     };
     const objects = kindMask(
