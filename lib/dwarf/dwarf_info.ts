@@ -385,9 +385,9 @@ export class DwarfInfo {
    * namespace: a tag kind (`"struct"` …: `name` is the tag), `"typedef"`,
    * or `"base"` (any spelling of a C base type: `"unsigned long"` finds
    * gcc's `long unsigned int`; the spellings' types come in unit order).
-   * Without `kind`, `name` may start with a
-   * tag keyword (`"struct list_head"`); otherwise typedefs and base types
-   * are searched. At most `limit` types are converted.
+   * Without `kind`, `name` may start with a tag keyword (`"struct
+   * list_head"`); otherwise typedefs and base types are searched. At most
+   * `limit` types are converted.
    */
   findTypes(name: string, kind?: TypeLookupKind, limit = Infinity): Type[] {
     const out: Type[] = [];

@@ -213,6 +213,7 @@ export class NameIndex implements IndexView {
     return this.#units;
   }
 
+  /** The bytes holding entry `i`'s name and the offset of the name in them. */
   #nameBytes(i: number): [Uint8Array, number] {
     return entryNameBytes(this.#sections, this.#units, this.#cols, i);
   }
