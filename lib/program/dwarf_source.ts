@@ -239,6 +239,10 @@ export class DwarfSource implements DebugInfoSource {
     return this.dwarf.language;
   }
 
+  indexAll(): void {
+    this.dwarf.buildIndex();
+  }
+
   findType(
     kind: "struct" | "union" | "class" | "enum" | "typedef" | "base",
     name: string,

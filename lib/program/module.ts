@@ -55,6 +55,8 @@ export interface DebugInfoSource {
   findObject(name: string, flags: number): ObjectDescriptor | null;
   /** The language of the CU defining `main`, if known. */
   readonly mainLanguage?: "C" | "C++" | null;
+  /** Builds the whole name index now (and saves it to the cache), if indexed on demand. */
+  indexAll?(): void;
 }
 
 /** A loaded module. */

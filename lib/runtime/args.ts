@@ -23,6 +23,8 @@ export interface RuntimeArgs {
   defaultSymbols: boolean;
   /** Quiet: no progress or warnings on stderr. */
   quiet: boolean;
+  /** `--index`: build the whole debug-info index now (saved to the cache). */
+  index: boolean;
   /** The script to run, if any. */
   script: string | null;
   /** The script's own arguments. */
@@ -51,6 +53,8 @@ Programmable debugger for the Linux kernel and userspace programs.
   -p, --pid PID           debug a running process (read-only)
   -s, --symbols FILE      load debug info from FILE (may be repeated)
       --no-default-symbols  do not load the target's default debug info
+      --index             index all of the debug info now and save the index to the cache
+                          (lookups otherwise index it as they need; later runs start warm)
       --vmcoreinfo FILE   VMCOREINFO text for a kernel dump that has none (QEMU without
                           -device vmcoreinfo) or for a running kernel
   -q, --quiet             no progress or warnings
@@ -72,6 +76,7 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
     vmcoreinfoFile: null,
     defaultSymbols: true,
     quiet: false,
+    index: false,
     script: null,
     scriptArgs: [],
     evalCode: null,
@@ -140,6 +145,9 @@ export function parseRuntimeArgs(argv: readonly string[], positionalCore = false
         break;
       case "--no-default-symbols":
         r.defaultSymbols = false;
+        break;
+      case "--index":
+        r.index = true;
         break;
       case "-q":
       case "--quiet":

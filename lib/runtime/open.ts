@@ -72,6 +72,7 @@ export function openProgram(args: RuntimeArgs, opts: OpenOptions = {}): Program 
   const start = performance.now();
   if (progress) Deno.stderr.writeSync(new TextEncoder().encode("Loading debug info...\r"));
   prog.loadDebugInfo(args.symbols, { default: args.defaultSymbols });
+  if (args.index) { for (const m of prog.modules) m.debugInfo?.indexAll?.(); }
   if (progress) {
     const ms = Math.round(performance.now() - start);
     Deno.stderr.writeSync(

@@ -56,6 +56,24 @@ Deno.test("cli: -e evaluates an expression and prints objects in C syntax", asyn
   assert.equal(r.stdout, '(char [16])"swapper/0"\n');
 });
 
+Deno.test("cli: --index builds the whole index and saves it; without it, lookups that find save none", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const env = { WYVERN_CACHE_DIR: dir };
+    const args = [MOD, "-q", "-c", CORE, "-s", BIN, "-e", 'prog.object("g_int")'];
+    const plain = await runDeno(["run", "-A", ...args], env);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "an on-demand lookup saves nothing");
+    const indexed = await runDeno(["run", "-A", MOD, "--index", ...args.slice(1)], env);
+    assert.equal(indexed.code, 0, indexed.stderr);
+    assert.equal(indexed.stdout, plain.stdout);
+    const files = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.ok(files.some((f) => f.startsWith("dwarf-index-")), files.join(" "));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("prelude: deno run --allow-read script.ts CORE args works with read permission alone", async () => {
   const s = script(
     `import ${JSON.stringify(PRELUDE)};\n` +
