@@ -257,12 +257,8 @@ export class DwarfSource implements DebugInfoSource {
       !(o.kind === "variable" && o.isDeclaration && o.constValue === undefined);
     // The best match alone first (while indexing on demand, it can be found
     // without indexing further), then past declarations.
-    const first = this.dwarf.findObjects(name, kinds, 1);
-    const found = first.length === 1 && usable(first[0]!)
-      ? first
-      : first.length === 0
-      ? first
-      : this.dwarf.findObjects(name, kinds, 4);
+    let found = this.dwarf.findObjects(name, kinds, 1);
+    if (found.length === 1 && !usable(found[0]!)) found = this.dwarf.findObjects(name, kinds, 4);
     for (const o of found) {
       if (!usable(o)) continue;
       const rel = this.#relocate;
