@@ -136,6 +136,8 @@ export interface SectionOrigin {
 interface MappedState {
   release: (start: number, end: number) => void;
   origin: SectionOrigin;
+  /** Reads bytes of the section from its file (for {@link peekSection}), if given. */
+  read: SectionReader | null;
 }
 
 /** Sections that are views of a file mapping (see `mapFile`). */
@@ -144,15 +146,18 @@ const mappedStates = new WeakMap<Uint8Array, MappedState>();
 /**
  * Marks `view` (a section's bytes in a read-only map of the file
  * `origin.path`) as mapped: `release(start, end)` drops the mapping's pages
- * of section bytes `[start, end)` from memory (they stay readable).
+ * of section bytes `[start, end)` from memory (they stay readable); `read`,
+ * if given, reads section bytes from the file, for small scattered reads
+ * ({@link peekSection}) that would otherwise fault in the pages around each.
  * Returns `view`.
  */
 export function mappedSection(
   view: Uint8Array,
   origin: SectionOrigin,
   release: (start: number, end: number) => void,
+  read?: SectionReader,
 ): Uint8Array {
-  mappedStates.set(view, { release, origin });
+  mappedStates.set(view, { release, origin, read: read ?? null });
   return view;
 }
 
@@ -169,6 +174,15 @@ export function sectionReleaser(
 /** The file and offset of a {@link mappedSection}, or null (so that another thread can map it too). */
 export function sectionOrigin(d: Uint8Array | undefined): SectionOrigin | null {
   return d === undefined ? null : mappedStates.get(d)?.origin ?? null;
+}
+
+/**
+ * Whether {@link peekSection} reads `d` from its file instead of touching
+ * it: a {@link lazySection} not read whole, or a {@link mappedSection} with
+ * a reader.
+ */
+export function peeksFromFile(d: Uint8Array): boolean {
+  return lazyStates.has(d) || (mappedStates.get(d)?.read ?? null) !== null;
 }
 
 /** Whether `d` is a {@link lazySection} not yet read whole. */
@@ -256,15 +270,22 @@ export function fillSection(d: Uint8Array | undefined): void {
 }
 
 /**
- * Bytes `[start, end)` of `d` without filling a lazy section (a fresh copy
- * read through its reader; a view for plain bytes). For small header reads
- * that should not make whole blocks resident.
+ * Bytes `[start, end)` of `d` without filling a lazy section or touching a
+ * mapped one that has a reader (a fresh copy read from the file; a view
+ * otherwise). For small header reads that should not make whole blocks or
+ * the pages around them resident.
  */
 export function peekSection(d: Uint8Array, start: number, end: number): Uint8Array {
   const st = lazyStates.get(d);
   if (end > d.length) end = d.length;
   if (start > end) start = end;
-  if (st === undefined) return d.subarray(start, end);
+  if (st === undefined) {
+    const read = mappedStates.get(d)?.read ?? null;
+    if (read === null) return d.subarray(start, end);
+    const out = new Uint8Array(end - start);
+    read(start, out);
+    return out;
+  }
   const first = start >>> LAZY_BLOCK_SHIFT;
   const last = end > start ? (end - 1) >>> LAZY_BLOCK_SHIFT : first;
   let all = true;

@@ -7,7 +7,7 @@
 
 import { DecodeError } from "../errors.ts";
 import { DW_UT } from "./constants.ts";
-import { isLazySection, peekSection, sectionReleaser } from "./sections.ts";
+import { peekSection, peeksFromFile, sectionReleaser } from "./sections.ts";
 
 /** Longest unit header (64-bit DWARF type unit). */
 const MAX_HEADER = 40;
@@ -69,9 +69,10 @@ export function parseUnitHeaders(
   firstIndex = 0,
 ): DwarfUnit[] {
   const name = unitSectionName(section);
-  // A lazily read section: read each header alone (reading the unit table
-  // must not make the whole section resident).
-  const lazy = isLazySection(data);
+  // A lazily read or mapped section: read each header alone from the file
+  // (reading the unit table must not make the whole section resident, nor
+  // fault in the pages around every header).
+  const lazy = peeksFromFile(data);
   let buf = data;
   let base = 0;
   let view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -94,9 +95,10 @@ export function parseUnitHeaders(
   const u64 = (at: number): bigint => (need(at, 8), view.getBigUint64(at - base, littleEndian));
   const u8 = (at: number): number => (need(at, 1), buf[at - base]!);
 
-  // A mapped section: touching each header maps the pages around it too
-  // (the kernel's fault-around); they are dropped as the walk goes on.
-  const release = sectionReleaser(data);
+  // A mapped section read in place: touching each header maps the pages
+  // around it too (the kernel's fault-around); they are dropped as the walk
+  // goes on.
+  const release = lazy ? null : sectionReleaser(data);
   let released = 0;
   while (pos < data.length) {
     const start = pos;

@@ -111,10 +111,13 @@ export function dwarfSectionsOf(
       if (mapping !== null && mapping.bytes.length === elf.fileSize) {
         const m = mapping;
         const base = sec.offset;
+        read ??= fileRangeReader(elf.path);
+        const r = read;
         out[k] = mappedSection(
           m.bytes.subarray(base, base + sec.size),
           { path: elf.path, offset: base },
           (start, end) => m.release(base + start, end - start),
+          (offset, dest) => r(base + offset, dest),
         );
         continue;
       }

@@ -20,7 +20,9 @@ import {
   fillSection,
   isLazySection,
   lazySection,
+  mappedSection,
   peekSection,
+  peeksFromFile,
   sectionReleaser,
 } from "../../../lib/dwarf/sections.ts";
 import { deserializeUnits, serializeUnits } from "../../../lib/dwarf/unit.ts";
@@ -191,4 +193,23 @@ Deno.test("lazy sections: reads fill 64 KiB blocks on demand, peeks read nothing
   assert.equal(isLazySection(plain), false);
   const empty: DwarfSections["info"] = lazySection(0, () => assert.fail("no read"));
   assert.equal(isLazySection(empty), false);
+});
+
+Deno.test("mapped sections: peeks read the file when a reader is given, else view the map", () => {
+  const bytes = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 13) & 0xff);
+  const reads: [number, number][] = [];
+  const origin = { path: "/nonexistent", offset: 0 };
+  const withReader = mappedSection(bytes.slice(), origin, () => {}, (offset, dest) => {
+    reads.push([offset, dest.length]);
+    dest.set(bytes.subarray(offset, offset + dest.length));
+  });
+  assert.ok(peeksFromFile(withReader));
+  const p = peekSection(withReader, 5_000, 5_040);
+  assert.deepEqual(p, bytes.subarray(5_000, 5_040));
+  assert.notEqual(p.buffer, withReader.buffer, "a copy, not a view of the map");
+  assert.deepEqual(reads, [[5_000, 40]]);
+  assert.deepEqual(peekSection(withReader, 9_990, 20_000), bytes.subarray(9_990), "clamped");
+  const plainMap = mappedSection(bytes.slice(), origin, () => {});
+  assert.ok(!peeksFromFile(plainMap));
+  assert.equal(peekSection(plainMap, 10, 20).buffer, plainMap.buffer, "a view");
 });
