@@ -346,9 +346,9 @@ export function deserializeUnits(
       offsetSize: is64 === 1 ? 8 : 4,
       addressSize,
       abbrevOffset,
-      typeSignature: (BigInt(sigHi) << 32n) | BigInt(sigLo),
+      typeSignature: sigHi === 0 && sigLo === 0 ? 0n : (BigInt(sigHi) << 32n) | BigInt(sigLo),
       typeOffset,
-      dwoId: (BigInt(dwoHi) << 32n) | BigInt(dwoLo),
+      dwoId: dwoHi === 0 && dwoLo === 0 ? 0n : (BigInt(dwoHi) << 32n) | BigInt(dwoLo),
     });
   }
   return units;
