@@ -15,6 +15,10 @@
  * answers. Whoever asks for the full index ({@link ProgressiveIndex.complete})
  * gets exactly the index {@link buildNameIndex} builds.
  *
+ * Memory: a mapped `.debug_info` is dropped from memory behind the scan; one
+ * read from the file (no mapping allowed) is read a run of units at a time
+ * into one reused buffer, as the whole build does.
+ *
  * @module
  */
 
