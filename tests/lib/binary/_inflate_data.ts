@@ -16,6 +16,17 @@ import { join } from "node:path";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { KERNEL, vmlinux } from "../elf/_fixtures.ts";
 
+/** Deterministic pseudo-random bytes (a 32-bit LCG's high byte). */
+export function noise(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
 /** The zlib kdump fixture (`makedumpfile -c -d 31`). */
 export const KDUMP_ZLIB: string = join(KERNEL, "vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump");
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import { adler32, crc32 } from "../../../lib/binary/checksum.ts";
+import { noise } from "./_inflate_data.ts";
 
 const encoder = new TextEncoder();
 
@@ -13,17 +14,6 @@ function adlerReference(bytes: Uint8Array, init = 1): number {
     b = (b + a) % 65521;
   }
   return ((b << 16) | a) >>> 0;
-}
-
-/** Deterministic pseudo-random bytes (a 32-bit LCG's high byte). */
-function noise(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
 }
 
 const SIZES = [0, 1, 2, 3, 4, 7, 8, 9, 15, 16, 63, 64, 255, 256, 257, 1000, 4095, 4096, 4097];

@@ -7,20 +7,10 @@ import { SHF } from "../../../lib/elf/constants.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { DecodeError } from "../../../lib/errors.ts";
 import { USER } from "../elf/_fixtures.ts";
-import { debugInfoSlice, kdumpZlibPages } from "./_inflate_data.ts";
+import { concat } from "../../_elf_writer.ts";
+import { debugInfoSlice, kdumpZlibPages, noise } from "./_inflate_data.ts";
 
 // --- Data -------------------------------------------------------------------
-
-/** Deterministic pseudo-random bytes (a 32-bit LCG's high byte). */
-function noise(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 /** Text-like bytes: words from a small vocabulary (many short matches, skewed literals). */
 function words(n: number, seed: number): Uint8Array {
@@ -282,16 +272,6 @@ function gzipMember(
   const t = new DataView(out.buffer, head.length + body.length);
   t.setUint32(0, crc32(data), true);
   t.setUint32(4, data.length, true);
-  return out;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 
