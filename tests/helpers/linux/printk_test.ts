@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { getDmesg, getPrintkRecords } from "../../../helpers/linux/printk.ts";
+import { getDmesg, getPrintkRecords, type PrintkRecord } from "../../../helpers/linux/printk.ts";
 import { kernelReference } from "../../_programs.ts";
 import { Program } from "../../../lib/program/program.ts";
 import { X86_64 } from "../../../lib/platform.ts";
@@ -13,21 +13,26 @@ import { makeType, TypeMember } from "../../../lib/types/type.ts";
 import { newValue, type TypedObject } from "../../../lib/object/typed_object.ts";
 import { dumpProgram, DUMPS, golden, logBufMock } from "./_dumps.ts";
 
+/** A record as the reference's row: seq, timestamp, level, facility, caller, flags, context, text. */
+function recordRow(r: PrintkRecord): unknown[] {
+  return [
+    Number(r.seq),
+    Number(r.timestamp),
+    r.level,
+    r.facility,
+    r.callerTid,
+    r.callerCpu,
+    r.continuation,
+    Object.fromEntries(r.context),
+    r.text,
+  ];
+}
+
 for (const dump of DUMPS) {
   Deno.test(`getPrintkRecords() and getDmesg() on ${dump}: as drgn`, async () => {
     const prog = await dumpProgram(dump);
     const g = golden(dump).printk;
-    const got = getPrintkRecords(prog).map((r) => [
-      Number(r.seq),
-      Number(r.timestamp),
-      r.level,
-      r.facility,
-      r.callerTid,
-      r.callerCpu,
-      r.continuation,
-      Object.fromEntries(r.context),
-      r.text,
-    ]);
+    const got = getPrintkRecords(prog).map(recordRow);
     assert.equal(got.length, g.records.length);
     for (let i = 0; i < got.length; i++) assert.deepEqual(got[i], g.records[i], `record ${i}`);
     const dmesg = new TextEncoder().encode(getDmesg(prog));
@@ -103,17 +108,7 @@ for (const variant of ["caller_id", "no_caller_id"]) {
     // deno-lint-ignore no-explicit-any
     const mock = logBufMock()[variant] as any;
     const prog = logBufProgram(mock);
-    const got = getPrintkRecords(prog).map((r) => [
-      Number(r.seq),
-      Number(r.timestamp),
-      r.level,
-      r.facility,
-      r.callerTid,
-      r.callerCpu,
-      r.continuation,
-      Object.fromEntries(r.context),
-      r.text,
-    ]);
+    const got = getPrintkRecords(prog).map(recordRow);
     assert.deepEqual(got, mock.built);
     // drgn 0.0.22 reports the zero-length wrap marker as an empty record
     // (and numbers the records after it one higher): otherwise the same.
