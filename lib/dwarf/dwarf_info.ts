@@ -107,6 +107,26 @@ const KIND_OF_TAG: Record<number, number> = {
   [DW_TAG.enumeration_type]: IndexKind.enum,
 };
 
+/**
+ * How good a match object entry `i` of `idx` is, 0 best (see
+ * {@link DwarfInfo.findObjects}): definitions (variables with a location,
+ * functions with an address, enumerators) 0, variables without a location
+ * 1, functions without an address 2, function-scope statics 3.
+ */
+export function objectRank(idx: IndexView, i: number): number {
+  const addr = (idx.flags[i]! & FLAG_HAS_ADDRESS) !== 0;
+  switch (idx.kind[i]!) {
+    case IndexKind.variable:
+      return addr ? 0 : 1;
+    case IndexKind.function:
+      return addr ? 0 : 2;
+    case IndexKind.constant:
+      return 0;
+    default:
+      return 3;
+  }
+}
+
 /** The DWARF debug info of one file. */
 export class DwarfInfo {
   readonly sections: DwarfSections;
@@ -422,27 +442,14 @@ export class DwarfInfo {
     const mask = (want("variable") ? kindMask(IndexKind.variable, IndexKind.localVariable) : 0) |
       (want("function") ? kindMask(IndexKind.function) : 0) |
       (want("constant") ? kindMask(IndexKind.constant) : 0);
-    const rank = (idx: IndexView, i: number): number => {
-      const addr = (idx.flags[i]! & FLAG_HAS_ADDRESS) !== 0;
-      switch (idx.kind[i]!) {
-        case IndexKind.variable:
-          return addr ? 0 : 1;
-        case IndexKind.function:
-          return addr ? 0 : 2;
-        case IndexKind.constant:
-          return 0;
-        default:
-          return 3; // function-scope statics last
-      }
-    };
     // Once `limit` definitions are found, entries further on cannot come
     // before them.
     const [idx, hits] = this.#lookupOne(name, mask, (v, h) => {
       let c = 0;
-      for (const i of h) if (rank(v, i) === 0 && ++c >= limit) return true;
+      for (const i of h) if (objectRank(v, i) === 0 && ++c >= limit) return true;
       return false;
     });
-    const ordered = hits.map((i, n) => [rank(idx, i), n, i] as const).sort((a, b) =>
+    const ordered = hits.map((i, n) => [objectRank(idx, i), n, i] as const).sort((a, b) =>
       a[0] - b[0] || a[1] - b[1]
     );
     for (const [, , i] of ordered) {

@@ -7,12 +7,11 @@
 
 import assert from "node:assert/strict";
 import "../../../lib/targets.ts";
-import { DwarfInfo } from "../../../lib/dwarf/dwarf_info.ts";
+import { DwarfInfo, objectRank } from "../../../lib/dwarf/dwarf_info.ts";
 import { ProgressiveIndex } from "../../../lib/dwarf/index_progressive.ts";
 import {
   buildNameIndex,
   FLAG_DECLARATION,
-  FLAG_HAS_ADDRESS,
   IndexKind,
   type IndexView,
   kindMask,
@@ -218,19 +217,7 @@ Deno.test("on-demand index: DwarfInfo's answers are the full index's", async () 
     assert.ok(declFirst > 0, "the sample has declared-first types");
     // Names whose best object match comes in a later unit than the first
     // entry (a declaration before the definition, a static before a global).
-    const rank = (i: number): number => {
-      const addr = (idx.flags[i]! & FLAG_HAS_ADDRESS) !== 0;
-      switch (idx.kind[i]) {
-        case IndexKind.variable:
-          return addr ? 0 : 1;
-        case IndexKind.function:
-          return addr ? 0 : 2;
-        case IndexKind.constant:
-          return 0;
-        default:
-          return 3;
-      }
-    };
+    const rank = (i: number) => objectRank(idx, i);
     const objects = kindMask(
       IndexKind.variable,
       IndexKind.localVariable,
