@@ -52,19 +52,14 @@ function mmInfo(prog: Program): MmInfo {
   if (m !== undefined) return m;
   const k = kernelInfo(prog);
   const five = l5(prog);
-  const po = prog.tryObject("PAGE_OFFSET", FindObjectFlags.CONSTANT);
-  // Defaults without KASLR of the memory layout (Documentation/x86/x86_64/mm.rst).
-  const directMap = po !== null
-    ? BigInt.asUintN(64, po.value_() as bigint)
-    : five
-    ? 0xff11000000000000n
-    : 0xffff888000000000n;
-  const vm = prog.tryObject("vmemmap", FindObjectFlags.CONSTANT);
-  const vmemmap = vm !== null
-    ? BigInt.asUintN(64, vm.value_() as bigint)
-    : five
-    ? 0xffd4000000000000n
-    : 0xffffea0000000000n;
+  // The kernel's constant, else the memory layout's default without KASLR
+  // with 5- or 4-level paging (Documentation/x86/x86_64/mm.rst).
+  const constantOr = (name: string, la57: bigint, classic: bigint): bigint => {
+    const o = prog.tryObject(name, FindObjectFlags.CONSTANT);
+    return o !== null ? BigInt.asUintN(64, o.value_() as bigint) : five ? la57 : classic;
+  };
+  const directMap = constantOr("PAGE_OFFSET", 0xff11000000000000n, 0xffff888000000000n);
+  const vmemmap = constantOr("vmemmap", 0xffd4000000000000n, 0xffffea0000000000n);
   // The kernel image area: KERNEL_IMAGE_SIZE from VMCOREINFO (1 GiB with
   // KASLR, 512 MiB without), where the module area starts.
   const imageEnd = START_KERNEL_MAP + (k.vmcoreinfo.number("KERNEL_IMAGE_SIZE") ?? (1n << 30n));
