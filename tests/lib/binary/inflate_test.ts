@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as zlib from "node:zlib";
-import { crc32 } from "../../../lib/binary/checksum.ts";
-import { gunzip, inflateRaw, inflateRawResult, inflateZlib } from "../../../lib/binary/inflate.ts";
+import { adler32, crc32 } from "../../../lib/binary/checksum.ts";
+import {
+  gunzip,
+  inflateRaw,
+  inflateRawResult,
+  inflateZlib,
+  inflateZlibScript,
+  inflateZlibWasm,
+} from "../../../lib/binary/inflate.ts";
 import { SHF } from "../../../lib/elf/constants.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { DecodeError } from "../../../lib/errors.ts";
@@ -45,6 +52,22 @@ const DATASETS: [string, Uint8Array][] = [
   ["70000 words+random", new Uint8Array([...words(40000, 3), ...noise(30000, 4)])],
   ["300000 words", words(300000, 5)],
 ];
+
+/** A copy of `src` with 1 to `maxFlips` bits flipped at pseudo-random places (deterministic per seed). */
+function bitFlipper(seed: number): (src: Uint8Array, maxFlips: number) => Uint8Array {
+  const r = noise(300000, seed);
+  let k = 0;
+  const next = () => r[k++ % r.length]!;
+  return (src, maxFlips) => {
+    const bad = new Uint8Array(src);
+    const flips = 1 + (next() % maxFlips);
+    for (let f = 0; f < flips; f++) {
+      const at = ((next() << 8) | next()) % bad.length;
+      bad[at]! ^= 1 << (next() & 7);
+    }
+    return bad;
+  };
+}
 
 const STRATEGIES: [string, number][] = [
   ["default", zlib.constants.Z_DEFAULT_STRATEGY],
@@ -591,8 +614,7 @@ Deno.test("inflateRaw/inflateZlib/gunzip: random bit flips decode or throw Decod
     zlib.deflateRawSync(data, { level: 0 }),
   ];
   const out = new Uint8Array(data.length + 100);
-  const r = noise(200000, 52);
-  let k = 0;
+  const flip = bitFlipper(52);
   let decoded = 0;
   let errors = 0;
   const tryDecode = (f: () => unknown) => {
@@ -606,12 +628,7 @@ Deno.test("inflateRaw/inflateZlib/gunzip: random bit flips decode or throw Decod
   };
   for (const raw of streams) {
     for (let trial = 0; trial < 2000; trial++) {
-      const bad = new Uint8Array(raw);
-      const flips = 1 + (r[k++ % r.length]! % 4);
-      for (let f = 0; f < flips; f++) {
-        const at = ((r[k++ % r.length]! << 8) | r[k++ % r.length]!) % bad.length;
-        bad[at]! ^= 1 << (r[k++ % r.length]! & 7);
-      }
+      const bad = flip(raw, 4);
       tryDecode(() => inflateRaw(bad, out));
       const z = new Uint8Array(bad.length + 6);
       z.set([0x78, 0x9c]);
@@ -627,4 +644,103 @@ Deno.test("inflateRaw/inflateZlib/gunzip: random bit flips decode or throw Decod
   }
   assert.equal(decoded + errors, 3 * 2000 * 2 + 3000 * 2);
   assert.ok(errors > 0 && decoded > 0, `${decoded} decoded, ${errors} errors`);
+});
+
+// --- The WebAssembly decoder against the TypeScript one -----------------------
+
+/** Both decoders on `src`: the TypeScript result (bytes or the error) and the WebAssembly one. */
+function bothDecoders(
+  src: Uint8Array,
+  outLen: number,
+): [Uint8Array | DecodeError, Uint8Array | -1] {
+  let script: Uint8Array | DecodeError;
+  const a = new Uint8Array(outLen);
+  try {
+    script = a.slice(0, inflateZlibScript(src, a));
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    script = e;
+  }
+  const b = new Uint8Array(outLen);
+  const n = inflateZlibWasm(src, b);
+  return [script, n < 0 ? -1 : b.slice(0, n)];
+}
+
+Deno.test("inflateZlibWasm: the same output as the TypeScript decoder, every level and strategy", () => {
+  for (const [name, data] of DATASETS) {
+    for (const [sname, strategy] of STRATEGIES) {
+      for (const level of [0, 1, 6, 9]) {
+        const z = zlib.deflateSync(data, { level, strategy });
+        const [script, wasm] = bothDecoders(z, data.length);
+        const what = `${name}, ${sname}, level ${level}`;
+        assert.ok(wasm !== -1, `${what}: the WebAssembly decoder refused it`);
+        assert.deepEqual(wasm, data, what);
+        assert.deepEqual(script, data, what);
+        // One byte short of room: both refuse.
+        if (data.length > 0) {
+          const [s2, w2] = bothDecoders(z, data.length - 1);
+          assert.ok(s2 instanceof DecodeError && w2 === -1, `${what}: output one byte too small`);
+        }
+      }
+    }
+  }
+});
+
+Deno.test("inflateZlibWasm: every zlib page of the makedumpfile -c kdump fixture", () => {
+  const { pageSize, pages } = kdumpZlibPages();
+  assert.ok(pages.length > 1000, `${pages.length} pages`);
+  const out = new Uint8Array(pageSize);
+  for (const [i, page] of pages.entries()) {
+    const n = inflateZlibWasm(page, out);
+    assert.equal(n, pageSize, `page ${i}`);
+    assert.deepEqual(out, new Uint8Array(zlib.inflateSync(page)), `page ${i}`);
+  }
+});
+
+Deno.test("inflateZlibWasm: accepts exactly what the TypeScript decoder accepts (bit flips, truncations)", () => {
+  const data = new Uint8Array([...words(3000, 61), ...runs(1500), ...noise(500, 62)]);
+  const page = kdumpZlibPages(40).pages.at(-1)!;
+  const streams = [
+    zlib.deflateSync(data),
+    zlib.deflateSync(data, { strategy: zlib.constants.Z_FIXED }),
+    zlib.deflateSync(data, { level: 0 }),
+    zlib.deflateSync(data, { strategy: zlib.constants.Z_HUFFMAN_ONLY }),
+    page,
+  ];
+  const flip = bitFlipper(63);
+  let agreedOk = 0;
+  let agreedBad = 0;
+  const compare = (src: Uint8Array, what: string) => {
+    const [script, wasm] = bothDecoders(src, data.length + 64);
+    if (script instanceof DecodeError) {
+      assert.equal(wasm, -1, `${what}: WebAssembly decoded what TypeScript rejects (${script})`);
+      agreedBad++;
+    } else {
+      assert.ok(wasm !== -1, `${what}: WebAssembly rejected what TypeScript decodes`);
+      assert.deepEqual(wasm, script, what);
+      agreedOk++;
+    }
+  };
+  for (const [s, z] of streams.entries()) {
+    for (let trial = 0; trial < 1500; trial++) {
+      const bad = flip(z, 3);
+      // Where the damaged stream still decodes, give it the right Adler-32,
+      // so that the decoders' own rules are what is compared.
+      try {
+        const tmp = new Uint8Array(data.length + 64);
+        const { written, consumed } = inflateRawResult(bad.subarray(2), tmp);
+        const at = 2 + consumed;
+        if (at + 4 <= bad.length) {
+          new DataView(bad.buffer).setUint32(at, adler32(tmp.subarray(0, written)));
+        }
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+      }
+      compare(bad, `stream ${s}, trial ${trial}`);
+    }
+    for (let n = 0; n < z.length; n += 1 + (n >> 4)) {
+      compare(z.subarray(0, n), `stream ${s} cut at ${n}`);
+    }
+  }
+  assert.ok(agreedOk > 100 && agreedBad > 100, `${agreedOk} decoded, ${agreedBad} refused`);
 });
