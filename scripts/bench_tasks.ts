@@ -11,10 +11,14 @@
 // With --traces (the extra workload 5), after the task list: the stack
 // trace of every task, each frame formatted; prints the frame count and the
 // ms of that part alone.
-import "../lib/targets.ts";
-import { Program } from "../lib/program/program.ts";
-import { containerOf } from "../lib/object/operators.ts";
-import type { TypedObject } from "../lib/object/typed_object.ts";
+import type { TypedObject } from "../mod.ts";
+
+// Wyvern as a script that starts often loads it: the bundle (dist/mod.js,
+// made by scripts/bundle.ts); with WYVERN_BENCH_SOURCES=1, the TypeScript
+// sources (mod.ts). Imported dynamically either way, so both pay the same.
+const { Program, containerOf } = Deno.env.get("WYVERN_BENCH_SOURCES") === "1"
+  ? await import("../mod.ts")
+  : await import("../dist/mod.js");
 
 const traces = Deno.args[0] === "--traces";
 const [core, ...debug] = traces ? Deno.args.slice(1) : Deno.args;

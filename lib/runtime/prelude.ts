@@ -10,7 +10,9 @@
  * `-k`, `-p PID`, `-c CORE`, `-s FILE`, `--no-default-symbols`, `-q` work as
  * in the CLI; with no target it opens the running kernel. `Deno.args` is then
  * the script's own arguments. When the script runs under `mod.ts`, which
- * already set `prog`, the prelude does nothing.
+ * already set `prog`, the prelude does nothing. `dist/prelude.js` is this
+ * module bundled (it starts faster; see scripts/bundle.ts): run scripts that
+ * import it under `dist/mod.js`.
  *
  * @module
  */
@@ -19,7 +21,7 @@ import { parseRuntimeArgs, UsageError } from "./args.ts";
 import { openProgram } from "./open.ts";
 import { installGlobals } from "./globals.ts";
 import { oneLine, setScriptArgs } from "./cli.ts";
-import type { Program } from "../program/program.ts";
+import { Program } from "../program/program.ts";
 import type * as Helpers from "../../helpers/mod.ts";
 import type * as Api from "./api.ts";
 import "./global_types.ts";
@@ -43,6 +45,15 @@ if (g.prog === undefined) {
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }
   installGlobals(prog);
+} else if (!(g.prog instanceof Program)) {
+  // Set by another copy of Wyvern: the runner of the sources (mod.ts) and a
+  // script importing the bundle (dist/), or the other way round. Their
+  // objects and helpers do not mix.
+  console.error(
+    "wyvern: the script imports a different copy of Wyvern than the runner that opened the " +
+      "target: run dist/ scripts with dist/mod.js and lib/ scripts with mod.ts",
+  );
+  Deno.exit(2);
 }
 
 /** The program (same as the global `prog`). */
