@@ -94,9 +94,19 @@ async function run(cmd: string[], env: Record<string, string> = {}): Promise<Run
   return { wall, rss, out: JSON.parse(text.split("\n").pop()!) };
 }
 
-const wyvernTasks = [deno, "run", "-A", join(here, "bench_tasks.ts"), vmcore, vmlinux, ...modules];
+const preludeArgs = (
+  debug: string[],
+) => [...debug.flatMap((d) => ["-s", d]), "--no-default-symbols", "-q"];
+const wyvernTasks = [
+  deno,
+  "run",
+  "-A",
+  join(here, "bench_tasks.ts"),
+  vmcore,
+  ...preludeArgs([vmlinux, ...modules]),
+];
 const drgnTasks = [python, join(here, "bench_drgn.py"), "tasks", vmcore, vmlinux, ...modules];
-const wyvernTraces = [deno, "run", "-A", join(here, "bench_tasks.ts"), "--traces", vmcore, vmlinux];
+const wyvernTraces = [deno, "run", "-A", join(here, "bench_tasks.ts"), vmcore, "-s", vmlinux];
 const drgnTraces = [python, join(here, "bench_drgn.py"), "traces", vmcore, vmlinux];
 const wyvernBig = (what: string) => [
   deno,
@@ -151,7 +161,10 @@ try {
     add("tasks.drgn.wall", dt.wall);
     add("tasks.drgn.rss", dt.rss);
     // 5 (extra). Stack traces of every task (index cache warm).
-    const wt = await run([...wyvernTraces, ...modules], env);
+    const wt = await run([...wyvernTraces, ...preludeArgs(modules)], {
+      ...env,
+      WYVERN_BENCH_TRACES: "1",
+    });
     const dtr = await run([...drgnTraces, ...modules]);
     check(wt.out.tasks === dtr.out.tasks, "trace task counts differ");
     add("traces.wyvern.ms", wt.out.ms as number);

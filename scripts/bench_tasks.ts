@@ -1,34 +1,26 @@
-// Benchmark child (goal 1 of scripts/bench.ts): opens a kernel dump, loads
-// the vmlinux and module debug files, and lists every task (pid, comm)
+// Benchmark child (goal 1 of scripts/bench.ts): a script as users write
+// them. Its prelude opens the kernel dump and loads the vmlinux and module
+// debug files named on the command line (no others: --no-default-symbols,
+// as drgn's side loads only those); then it lists every task (pid, comm)
 // through the object API, walking `init_task.tasks` and each group's
 // `signal->thread_head` as the kernel's for_each_process_thread() (the same
 // 69 tasks as drgn's for_each_task() on the fixture). Prints one JSON line:
 // task count, ms since the isolate started (the parent times the whole
 // process), peak RSS (VmHWM).
 //
-//   deno run -A scripts/bench_tasks.ts [--traces] VMCORE VMLINUX [MODULE.ko...]
+//   deno run -A scripts/bench_tasks.ts VMCORE -s VMLINUX [-s MODULE.ko...] --no-default-symbols -q
 //
-// With --traces (the extra workload 5), after the task list: the stack
-// trace of every task, each frame formatted; prints the frame count and the
-// ms of that part alone.
+// It imports Wyvern's bundle (dist/prelude.js), as a script that starts
+// often should; with WYVERN_BENCH_SOURCES=1, the TypeScript sources
+// (lib/runtime/prelude.ts). Dynamically either way, so both pay the same.
+// With WYVERN_BENCH_TRACES=1 (the extra workload 5), after the task list:
+// the stack trace of every task, each frame formatted; prints the frame
+// count and the ms of that part alone.
 import type { TypedObject } from "../mod.ts";
 
-// Wyvern as a script that starts often loads it: the bundle (dist/mod.js,
-// made by scripts/bundle.ts); with WYVERN_BENCH_SOURCES=1, the TypeScript
-// sources (mod.ts). Imported dynamically either way, so both pay the same.
-const { Program, containerOf } = Deno.env.get("WYVERN_BENCH_SOURCES") === "1"
-  ? await import("../mod.ts")
-  : await import("../dist/mod.js");
-
-const traces = Deno.args[0] === "--traces";
-const [core, ...debug] = traces ? Deno.args.slice(1) : Deno.args;
-if (core === undefined) {
-  console.error("usage: bench_tasks.ts VMCORE VMLINUX [MODULE.ko...]");
-  Deno.exit(2);
-}
-const prog = new Program();
-prog.setCoreDump(core);
-prog.loadDebugInfo(debug);
+const { prog, containerOf } = Deno.env.get("WYVERN_BENCH_SOURCES") === "1"
+  ? await import("../lib/runtime/prelude.ts")
+  : await import("../dist/prelude.js");
 const tLoad = performance.now();
 // Every thread of every thread group, as the kernel's for_each_process_thread.
 const init = prog.object("init_task");
@@ -56,7 +48,7 @@ for (let i = 0; i < 1_000_000 && node.value_() !== head; i++) {
   node = node.next;
 }
 const ms = performance.now();
-if (traces) {
+if (Deno.env.get("WYVERN_BENCH_TRACES") === "1") {
   // Workload 5: every task's stack trace, each frame formatted.
   let frames = 0;
   for (const task of tasks) {
@@ -71,10 +63,10 @@ if (traces) {
   }
   const traceMs = performance.now() - ms;
   console.log(JSON.stringify({ tasks: rows.length, frames, ms: traceMs }));
-  Deno.exit(0);
+} else {
+  let hwm = 0;
+  for (const line of Deno.readTextFileSync("/proc/self/status").split("\n")) {
+    if (line.startsWith("VmHWM:")) hwm = parseInt(line.slice(6)) * 1024;
+  }
+  console.log(JSON.stringify({ tasks: rows.length, ms, loadMs: tLoad, rss: hwm }));
 }
-let hwm = 0;
-for (const line of Deno.readTextFileSync("/proc/self/status").split("\n")) {
-  if (line.startsWith("VmHWM:")) hwm = parseInt(line.slice(6)) * 1024;
-}
-console.log(JSON.stringify({ tasks: rows.length, ms, loadMs: tLoad, rss: hwm }));

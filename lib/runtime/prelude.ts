@@ -45,6 +45,7 @@ if (g.prog === undefined) {
     Deno.exit(e instanceof UsageError ? 2 : 1);
   }
   installGlobals(prog);
+  exitWhenDone();
 } else if (!(g.prog instanceof Program)) {
   // Set by another copy of Wyvern: the runner of the sources (mod.ts) and a
   // script importing the bundle (dist/), or the other way round. Their
@@ -54,6 +55,23 @@ if (g.prog === undefined) {
       "target: run dist/ scripts with dist/mod.js and lib/ scripts with mod.ts",
   );
   Deno.exit(2);
+}
+
+/**
+ * Once the script is done (nothing left in its event loop, its own `unload`
+ * listeners run), the process exits at once with `Deno.exitCode`, as it
+ * would anyway, but without Deno first tearing down the V8 isolate, which
+ * waits for background compilations: 5–7 ms of a 60 ms script. The
+ * `unload` listener is registered again at each `beforeunload`, so that it
+ * runs after every listener the script added. (Under `mod.ts` the runner
+ * exits the same way.)
+ */
+function exitWhenDone(): void {
+  const exit = () => Deno.exit();
+  globalThis.addEventListener("beforeunload", () => {
+    globalThis.removeEventListener("unload", exit);
+    globalThis.addEventListener("unload", exit);
+  });
 }
 
 /** The program (same as the global `prog`). */

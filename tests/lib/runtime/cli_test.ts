@@ -84,6 +84,26 @@ Deno.test("prelude: deno run --allow-read script.ts CORE args works with read pe
   assert.equal(r.stdout, "x y swapper/0\n");
 });
 
+Deno.test("prelude: the script's unload listeners run, late ones too, and its exit code holds", async () => {
+  const s = script(
+    `import ${JSON.stringify(PRELUDE)};\n` +
+      `addEventListener("unload", () => console.log("unload 1"));\n` +
+      `let again = true;\n` +
+      `addEventListener("beforeunload", (e) => {\n` +
+      `  if (!again) return;\n` +
+      `  again = false;\n` +
+      `  e.preventDefault();\n` +
+      `  setTimeout(() => {\n` +
+      `    addEventListener("unload", () => console.log("unload 2", prog.flags.isLinuxKernel));\n` +
+      `    Deno.exitCode = 3;\n` +
+      `  }, 1);\n` +
+      `});\n`,
+  );
+  const r = await run([s, CORE, "-q", "-s", BIN], ["--allow-read"]);
+  assert.equal(r.stdout, "unload 1\nunload 2 false\n", r.stderr);
+  assert.equal(r.code, 3, r.stderr);
+});
+
 Deno.test("cli: bad input gives one line and a non-zero exit", async () => {
   let r = await run([MOD, "--bogus"]);
   assert.equal(r.code, 2);
