@@ -545,7 +545,8 @@ export class ElfFile {
         } is past the end of the file (${size} bytes); the file may be truncated`,
       );
     }
-    const s0 = this.#sectionHeader(this.reader.readAt(shoff, shdrSize), 0, 0, "");
+    const b0 = this.reader.readAt(shoff, shdrSize);
+    const s0 = this.#sectionHeader(new DataView(b0.buffer, b0.byteOffset, shdrSize), 0, 0, "");
     // e_shnum 0 with section 0's sh_size 0 means there are no sections.
     if (shnum === 0) shnum = s0.size;
     if (phnum === PN_XNUM) phnum = s0.info;
@@ -568,9 +569,8 @@ export class ElfFile {
     return [this.#readSections(shoff, shnum, shentsize, shstrndx), shstrndx, phnum];
   }
 
-  #sectionHeader(buf: Uint8Array, p: number, index: number, name: string): ElfSection {
+  #sectionHeader(v: DataView, p: number, index: number, name: string): ElfSection {
     const le = this.littleEndian;
-    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (this.is64) {
       return {
         index,
@@ -605,17 +605,17 @@ export class ElfFile {
     const buf = this.reader.readAt(shoff, shnum * shentsize);
     const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const le = this.littleEndian;
-    const raw: ElfSection[] = new Array(shnum);
-    for (let i = 0; i < shnum; i++) raw[i] = this.#sectionHeader(buf, i * shentsize, i, "");
-    if (shstrndx === SHN.UNDEF) return raw;
-    const strSec = raw[shstrndx]!;
+    const out: ElfSection[] = new Array(shnum);
+    if (shstrndx === SHN.UNDEF) {
+      for (let i = 0; i < shnum; i++) out[i] = this.#sectionHeader(v, i * shentsize, i, "");
+      return out;
+    }
+    const strSec = this.#sectionHeader(v, shstrndx * shentsize, shstrndx, "");
     const what = `section name string table of ${this.path}`;
     const strtab = strSec.type === SHT.NOBITS
       ? EMPTY
       : this.#readRange(strSec.offset, strSec.size, what);
-    const out: ElfSection[] = new Array(shnum);
     for (let i = 0; i < shnum; i++) {
-      const s = raw[i]!;
       const nameOff = v.getUint32(i * shentsize, le);
       let name = "";
       if (nameOff !== 0 || strtab.length !== 0) {
@@ -628,7 +628,7 @@ export class ElfFile {
         }
         name = cstringAt(strtab, nameOff, what);
       }
-      out[i] = { ...s, name };
+      out[i] = this.#sectionHeader(v, i * shentsize, i, name);
     }
     return out;
   }
