@@ -8,7 +8,7 @@
 // Workloads (goals of issue 8):
 // 1. Kernel: open the kdump, load the Debian vmlinux and the 5 module debug
 //    files, list every task (pid, comm). Process wall time, start to exit.
-//    The script imports Wyvern's bundle (dist/mod.js), as a script that
+//    The script imports Wyvern's bundle (dist/prelude.js), as a script that
 //    starts often should; a warm run importing the sources is shown too.
 //    Cold: an empty index cache; Wyvern indexes the vmlinux's units as
 //    lookups need them (and saves nothing: the index is not whole). Cold,
@@ -193,7 +193,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const med = (k: string) => median(samples[k]!);
-const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const sec = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 const mb = (b: number) => `${Math.round(b / (1 << 20))} MiB`;
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
@@ -227,7 +227,7 @@ const rows: [string, string, string, string, string][] = [
     "≤ 0.2",
   ],
   [
-    "1. same, warm, the script importing the TypeScript sources (`mod.ts`) instead of the bundle (`dist/mod.js`)",
+    "1. same, warm, the script importing the TypeScript sources (`lib/runtime/prelude.ts`) instead of the bundle (`dist/prelude.js`)",
     sec(med("tasks.warmsrc.wall")),
     sec(med("tasks.drgn.wall")),
     ratio(med("tasks.warmsrc.wall"), med("tasks.drgn.wall")),

@@ -2,10 +2,8 @@
 // path and `struct file *`.
 //
 //   deno run -A scripts/files.ts VMCORE -s VMLINUX PID
-//   deno run -A mod.ts -c VMCORE -s VMLINUX scripts/files.ts PID
-import "../lib/runtime/prelude.ts";
-import { printFiles } from "../helpers/linux/fs.ts";
-import { findTask } from "../helpers/linux/pid.ts";
+//   deno run -A dist/mod.js -c VMCORE -s VMLINUX scripts/files.ts PID
+import { findTask, printFiles } from "../dist/prelude.js";
 
 const pid = Number(Deno.args[0]);
 if (Deno.args.length !== 1 || !Number.isInteger(pid) || pid < 0) {

@@ -1,9 +1,8 @@
 // lsmod: list a kernel's loaded modules as lsmod(8) does: name, size, use count and users.
 //
 //   deno run -A scripts/lsmod.ts VMCORE -s VMLINUX
-//   deno run -A mod.ts -c VMCORE -s VMLINUX scripts/lsmod.ts
-import "../lib/runtime/prelude.ts";
-import { forEachModule, listForEachEntry, moduleAddressRegions } from "../helpers/mod.ts";
+//   deno run -A dist/mod.js -c VMCORE -s VMLINUX scripts/lsmod.ts
+import { forEachModule, listForEachEntry, moduleAddressRegions } from "../dist/prelude.js";
 
 const lines = ["Module                  Size  Used by"];
 for (const mod of forEachModule(prog)) {

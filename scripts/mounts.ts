@@ -2,8 +2,7 @@
 // print_mounts(): source, mount point, filesystem type and `struct mount *`.
 //
 //   deno run -A scripts/mounts.ts VMCORE -s VMLINUX
-//   deno run -A mod.ts -c VMCORE -s VMLINUX scripts/mounts.ts
-import "../lib/runtime/prelude.ts";
-import { printMounts } from "../helpers/linux/fs.ts";
+//   deno run -A dist/mod.js -c VMCORE -s VMLINUX scripts/mounts.ts
+import { printMounts } from "../dist/prelude.js";
 
 printMounts(prog);

@@ -1,9 +1,8 @@
 // ps: list a kernel's tasks: PID, parent's PID, CPU, state letter (as ps(1)) and command.
 //
 //   deno run -A scripts/ps.ts VMCORE -s VMLINUX
-//   deno run -A mod.ts -c VMCORE -s VMLINUX scripts/ps.ts
-import "../lib/runtime/prelude.ts";
-import { forEachTask, taskCpu, taskStateToChar } from "../helpers/mod.ts";
+//   deno run -A dist/mod.js -c VMCORE -s VMLINUX scripts/ps.ts
+import { forEachTask, taskCpu, taskStateToChar } from "../dist/prelude.js";
 
 const lines = ["    PID    PPID CPU ST COMM"];
 for (const task of forEachTask(prog)) {

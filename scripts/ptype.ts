@@ -2,8 +2,7 @@
 //
 //   deno run --allow-read scripts/ptype.ts VMCORE 'struct task_struct' init_task
 //   deno run --allow-read scripts/ptype.ts -s ./a.out 'struct foo'      # debug info only
-import "../lib/runtime/prelude.ts";
-import { LookupError } from "../mod.ts";
+import { LookupError } from "../dist/prelude.js";
 
 if (Deno.args.length === 0) {
   console.error("usage: ptype.ts [VMCORE | -c CORE | -p PID | -k] [-s FILE]... NAME...");

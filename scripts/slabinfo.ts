@@ -2,10 +2,12 @@
 // of allocated objects, reference count (above 1: merged caches) and address.
 //
 //   deno run -A scripts/slabinfo.ts VMCORE -s VMLINUX
-//   deno run -A mod.ts -c VMCORE -s VMLINUX scripts/slabinfo.ts
-import "../lib/runtime/prelude.ts";
-import { escapeAsciiString } from "../helpers/common/format.ts";
-import { forEachSlabCache, slabCacheForEachAllocatedObject } from "../helpers/linux/slab.ts";
+//   deno run -A dist/mod.js -c VMCORE -s VMLINUX scripts/slabinfo.ts
+import {
+  escapeAsciiString,
+  forEachSlabCache,
+  slabCacheForEachAllocatedObject,
+} from "../dist/prelude.js";
 
 const lines = [
   `${"NAME".padEnd(24)} ${"OBJSIZE".padStart(8)} ${"SIZE".padStart(8)} ${

@@ -1,7 +1,8 @@
 /**
  * Runs a script from scripts/ both ways users do (through the prelude,
  * `deno run --allow-read scripts/X.ts VMCORE -s VMLINUX`, and through the runner,
- * `deno run -A mod.ts -c VMCORE -s VMLINUX scripts/X.ts`) on the kernel
+ * `deno run -A dist/mod.js -c VMCORE -s VMLINUX scripts/X.ts`: the scripts
+ * import the bundle, dist/prelude.js) on the kernel
  * dumps, and reads the drgn equivalent's output written by
  * tests/data/helpers/gen_kernel_helpers.py.
  */
@@ -37,7 +38,7 @@ async function deno(perms: string, args: string[]): Promise<Run> {
   return await runDeno(["run", perms, ...args]);
 }
 
-/** Runs `scripts/<name>.ts` on a dump through the prelude and through mod.ts. */
+/** Runs `scripts/<name>.ts` on a dump through the prelude and through dist/mod.js. */
 export async function runBothWays(
   name: string,
   dump: (typeof SCRIPT_DUMPS)[number],
@@ -48,7 +49,7 @@ export async function runBothWays(
   const [prelude, runner] = await Promise.all([
     // A dump needs read permission alone.
     deno("--allow-read", [script, core, "-q", "-s", vml, ...args]),
-    deno("-A", [join(ROOT, "mod.ts"), "-q", "-c", core, "-s", vml, script, ...args]),
+    deno("-A", [join(ROOT, "dist/mod.js"), "-q", "-c", core, "-s", vml, script, ...args]),
   ]);
   return { prelude, runner };
 }

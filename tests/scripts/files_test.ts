@@ -1,6 +1,6 @@
 /**
  * scripts/files.ts PID on the fixture and sample kernel dumps, run through
- * the prelude and through the mod.ts runner: the same output as drgn's
+ * the prelude and through the dist/mod.js runner: the same output as drgn's
  * print_files() (tests/data/helpers/gen_mm_slab_fs.py); usage errors.
  */
 

@@ -1,6 +1,6 @@
 /**
  * scripts/lsmod.ts on the fixture, 5-level-paging and sample kernel dumps, run through the
- * prelude and through the mod.ts runner: the same output as the drgn
+ * prelude and through the dist/mod.js runner: the same output as the drgn
  * equivalent in tests/data/helpers/gen_kernel_helpers.py.
  */
 

@@ -1,6 +1,6 @@
 /**
  * scripts/mounts.ts and scripts/slabinfo.ts on the fixture and sample kernel
- * dumps, run through the prelude and through the mod.ts runner: the same
+ * dumps, run through the prelude and through the dist/mod.js runner: the same
  * output as their drgn equivalents in tests/data/helpers/gen_mm_slab_fs.py.
  */
 

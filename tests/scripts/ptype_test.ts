@@ -1,6 +1,6 @@
 /**
  * scripts/ptype.ts end to end, both ways users run it (the prelude with
- * `--allow-read` alone, and the `mod.ts` runner), on the kernel fixture dump
+ * `--allow-read` alone, and the `dist/mod.js` runner), on the kernel fixture dump
  * and on the sample dump: every type drgn 0.0.22 recorded prints exactly as
  * drgn printed it (SHA-256 of drgn's `str(type)`).
  */
@@ -63,10 +63,10 @@ for (const [name, dump, syms, ref] of await dumps()) {
   const names = Object.keys(ref.types);
   const ways: [string, string[]][] = [
     ["prelude, --allow-read", ["run", "--allow-read", PTYPE, dump, ...syms, "-q", ...names]],
-    ["mod.ts runner", [
+    ["dist/mod.js runner", [
       "run",
       "-A",
-      join(ROOT, "mod.ts"),
+      join(ROOT, "dist/mod.js"),
       "-c",
       dump,
       ...syms,
