@@ -18,9 +18,12 @@
 // count and the ms of that part alone.
 import type { TypedObject } from "../mod.ts";
 
-const { prog, containerOf } = Deno.env.get("WYVERN_BENCH_SOURCES") === "1"
-  ? await import("../lib/runtime/prelude.ts")
-  : await import("../dist/prelude.js");
+// (Specifiers in variables: Deno would otherwise load both module graphs
+// before the script starts, since it follows literal dynamic imports.)
+const sources = "../lib/runtime/prelude.ts";
+const bundle = "../dist/prelude.js";
+const { prog, containerOf }: typeof import("../dist/prelude.js") =
+  Deno.env.get("WYVERN_BENCH_SOURCES") === "1" ? await import(sources) : await import(bundle);
 const tLoad = performance.now();
 // Every thread of every thread group, as the kernel's for_each_process_thread.
 const init = prog.object("init_task");
