@@ -857,7 +857,11 @@ export function inflateZlibWasm(src: Uint8Array, out: Uint8Array): number {
   const end = outAt + out.length;
   let buffer = w.memory.buffer;
   if (end > buffer.byteLength) {
-    w.memory.grow(Math.ceil((end - buffer.byteLength) / 65536));
+    try {
+      w.memory.grow(Math.ceil((end - buffer.byteLength) / 65536));
+    } catch {
+      return -1; // no memory for it: the TypeScript decoder does it
+    }
     buffer = w.memory.buffer;
   }
   new Uint8Array(buffer, w.base, src.length).set(src);
