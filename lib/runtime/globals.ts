@@ -19,19 +19,22 @@ export function shadowsBuiltin(name: string): boolean {
   return BUILTINS.has(name);
 }
 
+/** The public API and the helpers in one plain object (what `wyvern` is). */
+function everything(): Record<string, unknown> {
+  return { ...api, ...helpers };
+}
+
 /** The names installed as globals (besides `prog` and `wyvern`), with their values. */
-export function globalEntries(): [string, unknown][] {
-  const out = new Map<string, unknown>();
-  for (const [k, v] of [...Object.entries(api), ...Object.entries(helpers)]) {
-    if (!shadowsBuiltin(k)) out.set(k, v);
-  }
-  return [...out];
+export function globalEntries(all: Record<string, unknown> = everything()): [string, unknown][] {
+  return Object.entries(all).filter(([k]) => !shadowsBuiltin(k));
 }
 
 /** Puts `prog`, the public API and the helpers on `globalThis`. */
 export function installGlobals(prog: Program): void {
   const g = globalThis as Record<string, unknown>;
-  for (const [k, v] of globalEntries()) g[k] = v;
-  g.wyvern = { ...api, ...helpers };
+  // The module namespaces are read once (their properties are slow to get).
+  const all = everything();
+  for (const [k, v] of globalEntries(all)) g[k] = v;
+  g.wyvern = all;
   g.prog = prog;
 }
