@@ -91,6 +91,15 @@ export const PARALLEL_THRESHOLD = 16 << 20;
  */
 export const PARALLEL_MIN_CORES = 4;
 
+/**
+ * Indexing on demand with somewhere to save the index, a lookup that leaves
+ * 1/COMPLETE_FRACTION of the units' bytes scanned completes the index (for
+ * debug info of at least {@link COMPLETE_MIN_BYTES}; smaller indexes so fast
+ * that saving it would not pay).
+ */
+export const COMPLETE_FRACTION = 4;
+export const COMPLETE_MIN_BYTES = 16 << 20;
+
 const TYPE_KINDS: Record<TypeLookupKind, number> = {
   struct: IndexKind.struct,
   union: IndexKind.union,
@@ -219,8 +228,12 @@ export class DwarfInfo {
    * cannot change; the full index is built only when a lookup needs it
    * (a name that is not there, every definition of a name, {@link names})
    * or {@link buildIndex} is called, and `onBuilt` then gets it (to save
-   * it). Answers are the same as with the full index. No-op if the index
-   * is built or loaded.
+   * it). With `onBuilt`, a lookup after which a quarter of the units'
+   * bytes have been scanned (of 16 MiB or more) also completes the index:
+   * finishing costs at most three times what was scanned already, and
+   * later runs, starting from the saved index, scan nothing. Answers are
+   * the same as with the full index. No-op if the index is built or
+   * loaded.
    */
   indexOnDemand(onBuilt?: (index: NameIndex) => void): void {
     if (this.#index !== null) return;
@@ -277,10 +290,23 @@ export class DwarfInfo {
     const p = this.#progressive;
     if (p !== null) {
       const hits = p.findUntil(queries, (h) => enough(p, h));
-      if (hits !== null) return [p, hits];
+      // A session that has had to scan a good part of the units completes
+      // the index (and saves it, when it can), so that later runs start warm.
+      if (hits !== null && !(this.#onIndexBuilt !== null && this.#scannedMuch(p))) {
+        return [p, hits];
+      }
     }
     const idx = this.index;
     return [idx, queries.map(([name, mask]) => idx.find(name, mask))];
+  }
+
+  /**
+   * Whether `p` has scanned at least 1/{@link COMPLETE_FRACTION} of the
+   * units' bytes, of at least {@link COMPLETE_MIN_BYTES}.
+   */
+  #scannedMuch(p: ProgressiveIndex): boolean {
+    const total = this.sections.info.length + (this.sections.types?.length ?? 0);
+    return total >= COMPLETE_MIN_BYTES && p.scannedBytes * COMPLETE_FRACTION >= total;
   }
 
   /** {@link #lookup} of one name. */

@@ -436,6 +436,20 @@ export function readIndexCache(key: IndexCacheKey, dir = indexCacheDir()): Uint8
 }
 
 /**
+ * Whether index cache entries can be written: a cache directory is known
+ * and writing to it is permitted (Deno permissions; the file system may
+ * still refuse, which {@link writeIndexCache} tolerates).
+ */
+export function indexCacheWritable(dir = indexCacheDir()): boolean {
+  if (dir === null) return false;
+  try {
+    return Deno.permissions.querySync({ name: "write", path: dir }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Saves `parts` as the cache entry for `key` (temporary file + rename).
  * Returns whether it was written; failures are otherwise silent.
  */

@@ -126,6 +126,11 @@ export class ProgressiveIndex implements IndexView {
     return this.#next;
   }
 
+  /** Bytes of units scanned so far. */
+  get scannedBytes(): number {
+    return this.#scannedBytes;
+  }
+
   /** Entries scanned so far. */
   get count(): number {
     return this.#out.count;

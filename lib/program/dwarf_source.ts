@@ -16,6 +16,7 @@ import {
   checksum,
   type IndexCacheKey,
   indexCacheKey,
+  indexCacheWritable,
   openIndexCache,
   writeIndexCache,
 } from "../dwarf/index_cache.ts";
@@ -214,8 +215,9 @@ export function openDwarf(
     save(dwarf.buildIndex());
   } else {
     // Units are indexed as lookups need them; the full index, once a lookup
-    // needs it, is saved.
-    dwarf.indexOnDemand(save);
+    // needs it, is saved. (Where it cannot be saved, nothing completes it
+    // early: see `DwarfInfo.indexOnDemand`.)
+    dwarf.indexOnDemand(key !== null && indexCacheWritable() ? save : undefined);
   }
   return dwarf;
 }

@@ -269,10 +269,10 @@ Deno.test("on-demand index: onBuilt gets the full index once, when a lookup need
 });
 
 Deno.test("on-demand index: the kernel dump's task list indexes few of the vmlinux's units", async () => {
-  const dir = Deno.makeTempDirSync();
-  const saved = Deno.env.get("WYVERN_CACHE_DIR");
+  // No index cache: nothing completes the index early (see the next test).
+  const saved = Deno.env.get("WYVERN_NO_CACHE");
   try {
-    Deno.env.set("WYVERN_CACHE_DIR", dir);
+    Deno.env.set("WYVERN_NO_CACHE", "1");
     const prog = new Program();
     prog.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
     prog.loadDebugInfo([
@@ -307,7 +307,44 @@ Deno.test("on-demand index: the kernel dump's task list indexes few of the vmlin
     for (const _ of slabCacheForEachAllocatedObject(taskCache, "struct task_struct")) tasks++;
     assert.ok(tasks >= threads, `${tasks} task_struct objects`);
     assert.equal(dwarf.hasIndex, false, "still not indexed whole");
-    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing saved");
+  } finally {
+    if (saved === undefined) Deno.env.delete("WYVERN_NO_CACHE");
+    else Deno.env.set("WYVERN_NO_CACHE", saved);
+  }
+});
+
+Deno.test("on-demand index: a session that scans a quarter of the vmlinux completes and saves the index", async () => {
+  const dir = Deno.makeTempDirSync();
+  const saved = Deno.env.get("WYVERN_CACHE_DIR");
+  const open = async () => {
+    const prog = new Program();
+    prog.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
+    prog.loadDebugInfo([await vmlinux()]);
+    return [prog, prog.loadedModules[0]!.data.get("dwarf") as DwarfInfo] as const;
+  };
+  try {
+    Deno.env.set("WYVERN_CACHE_DIR", dir);
+    const [prog, dwarf] = await open();
+    const comm = prog.object("init_task").comm.string_();
+    // A few units: on demand still, nothing saved.
+    assert.ok(dwarf.indexedUnits * 10 < dwarf.units.length, `${dwarf.indexedUnits} units`);
+    assert.equal(dwarf.hasIndex, false);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // The slab caches' names are further on than a quarter of the bytes:
+    // the index is completed by that lookup, and saved.
+    const cache = findSlabCache(prog, "task_struct");
+    assert.ok(cache !== null);
+    assert.equal(dwarf.hasIndex, true);
+    const files = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.equal(files.length, 1, files.join(" "));
+    // The next session starts from it: the same answers, nothing scanned.
+    const [prog2, dwarf2] = await open();
+    assert.equal(dwarf2.hasIndex, true);
+    assert.equal(prog2.object("init_task").comm.string_(), comm);
+    assert.equal(
+      findSlabCache(prog2, "task_struct")!.address_,
+      cache.address_,
+    );
   } finally {
     if (saved === undefined) Deno.env.delete("WYVERN_CACHE_DIR");
     else Deno.env.set("WYVERN_CACHE_DIR", saved);
