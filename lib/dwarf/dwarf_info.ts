@@ -13,6 +13,7 @@
  * @module
  */
 
+import { DecodeError, FaultError, TargetError } from "../errors.ts";
 import type { Language, Type } from "../types/type.ts";
 import { baseTypeSpellings } from "./base_type_names.ts";
 import { DW_AT, DW_TAG } from "./constants.ts";
@@ -148,6 +149,8 @@ export class DwarfInfo {
   #index: NameIndex | null = null;
   /** Set while the index is built as lookups need it (see {@link indexOnDemand}). */
   #progressive: ProgressiveIndex | null = null;
+  /** Set once completing the index early failed (see {@link #lookup}). */
+  #earlyFailed = false;
   #onIndexBuilt: ((index: NameIndex) => void) | null = null;
   #statics: NameIndex | null = null;
   #aranges: ArangeTable | null | undefined;
@@ -290,10 +293,24 @@ export class DwarfInfo {
     const p = this.#progressive;
     if (p !== null) {
       const hits = p.findUntil(queries, (h) => enough(p, h));
-      // A session that has had to scan a good part of the units completes
-      // the index (and saves it, when it can), so that later runs start warm.
-      if (hits !== null && !(this.#onIndexBuilt !== null && this.#scannedMuch(p))) {
-        return [p, hits];
+      if (hits !== null) {
+        // A session that has had to scan a good part of the units completes
+        // the index (and saves it, when it can), so that later runs start
+        // warm. Units further on that cannot be read or decoded do not
+        // change this answer: it is then given on demand, as before.
+        if (this.#onIndexBuilt === null || this.#earlyFailed || !this.#scannedMuch(p)) {
+          return [p, hits];
+        }
+        try {
+          this.buildIndex();
+        } catch (e) {
+          if (!(e instanceof DecodeError || e instanceof TargetError || e instanceof FaultError)) {
+            throw e;
+          }
+          this.#earlyFailed = true;
+          // The failed scan started over: scan again up to the answer.
+          return this.#lookup(queries, enough);
+        }
       }
     }
     const idx = this.index;

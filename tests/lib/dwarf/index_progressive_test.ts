@@ -351,3 +351,33 @@ Deno.test("on-demand index: a session that scans a quarter of the vmlinux comple
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("on-demand index: damage past an answer found a quarter in does not fail the lookup that would complete the index", async () => {
+  const elf = ElfFile.open(await vmlinux());
+  const clean = dwarfSectionsOf(elf, undefined, false)!;
+  const units = new DwarfInfo(clean, { littleEndian: true }).units;
+  const want = new DwarfInfo(clean, { littleEndian: true }).findObject(
+    "task_state_array",
+    "variable",
+  );
+  assert.ok(want !== null && want.kind === "variable");
+  // The unit DIE of a unit 90% of the way in gets an absurd abbreviation code.
+  const info = clean.info.slice();
+  const bad = units[Math.floor(units.length * 0.9)]!;
+  info.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], bad.dieOffset);
+  const d = new DwarfInfo({ ...clean, info }, { littleEndian: true });
+  let saved = 0;
+  d.indexOnDemand(() => saved++);
+  // task_state_array is 38% of the way in: past a quarter, so the lookup
+  // tries to complete the index, meets the damage, and answers on demand.
+  const got = d.findObject("task_state_array", "variable");
+  assert.ok(got !== null && got.kind === "variable");
+  assert.equal(got.address, want.address);
+  assert.equal(d.hasIndex, false);
+  assert.equal(saved, 0);
+  assert.ok(d.indexedUnits < units.length * 0.5, `${d.indexedUnits} units`);
+  // Later lookups are answered on demand too; one that needs every unit
+  // meets the damage.
+  assert.ok(d.findType("task_struct", "struct") !== null);
+  assert.throws(() => d.findType("no_such_type_here", "struct"), /unknown abbreviation code/);
+});
