@@ -15,8 +15,13 @@ import { LookupError } from "../../../lib/errors.ts";
 import { sampleVmlinux } from "../../_programs.ts";
 import { cached } from "../elf/_fixtures.ts";
 
+/** The dumps' JSON (drgn's reference, QEMU's notes), read as is. */
 // deno-lint-ignore no-explicit-any
-type Json = any;
+export type Json = any;
+
+/** x86-64 THREAD_SIZE and IRQ_STACK_SIZE without KASAN (PAGE_SIZE << 2), as in the sample kernel. */
+export const THREAD_SIZE = 16384n;
+export const IRQ_STACK_SIZE = 16384n;
 
 export const hx = (v: bigint): string => "0x" + v.toString(16);
 

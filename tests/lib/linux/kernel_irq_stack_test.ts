@@ -32,18 +32,15 @@ import {
   describe,
   frameName,
   hx,
+  IRQ_STACK_SIZE,
+  type Json,
   perCpuAddress,
   sampleDir,
   sampleDumpProgram,
+  THREAD_SIZE,
 } from "./_qemu_samples.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
 const DIR = sampleDir("irq-sample");
-/** x86-64 IRQ_STACK_SIZE without KASAN (PAGE_SIZE << 2); THREAD_SIZE is the same. */
-const IRQ_STACK_SIZE = 16384n;
-const THREAD_SIZE = 16384n;
 const SOURCE = "/usr/src/wyvern_irq/wyvern_irq.c";
 
 const irqProgram = () => sampleDumpProgram("irq-sample", "wyvern_irq");

@@ -37,18 +37,15 @@ import {
   describe,
   frameName,
   hx,
+  type Json,
   perCpuAddress,
   sampleDir,
   sampleDumpProgram,
   symbolOrNull,
+  THREAD_SIZE,
 } from "./_qemu_samples.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
 const DIR = sampleDir("nmi-sample");
-/** x86-64 THREAD_SIZE without KASAN (PAGE_SIZE << 2). */
-const THREAD_SIZE = 16384n;
 /** arch/x86/include/asm/page_64_types.h: IST_INDEX_NMI. */
 const IST_INDEX_NMI = 1;
 const SOURCE = "/usr/src/wyvern_nmi/wyvern_nmi.c";

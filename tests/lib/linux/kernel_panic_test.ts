@@ -39,19 +39,16 @@ import {
   describe,
   frameName,
   hx,
+  IRQ_STACK_SIZE,
+  type Json,
   perCpuAddress,
   sampleDir,
   sampleDumpProgram,
   symbolOrNull,
+  THREAD_SIZE,
 } from "./_qemu_samples.ts";
 
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
 const DIR = sampleDir("panic-sample");
-/** x86-64 THREAD_SIZE and IRQ_STACK_SIZE without KASAN (PAGE_SIZE << 2). */
-const THREAD_SIZE = 16384n;
-const IRQ_STACK_SIZE = 16384n;
 const SOURCE = "/usr/src/wyvern_panic/wyvern_panic.c";
 /** include/linux/sched.h: PF_KTHREAD. */
 const PF_KTHREAD = 0x00200000n;
