@@ -204,77 +204,74 @@ const cpu =
 const cores = navigator.hardwareConcurrency;
 const load = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 
+/** A table row: the label, Wyvern's and drgn's medians (formatted with `fmt`), their ratio, the goal. */
+const row = (
+  label: string,
+  fmt: (x: number) => string,
+  wyvern: string,
+  drgn: string,
+  goal: string,
+): [string, string, string, string, string] => [
+  label,
+  fmt(med(wyvern)),
+  fmt(med(drgn)),
+  ratio(med(wyvern), med(drgn)),
+  goal,
+];
+
 const rows: [string, string, string, string, string][] = [
-  [
+  row(
     "1. kdump + vmlinux + 5 modules + task list, cold (empty index cache, units indexed as lookups need them)",
-    sec(med("tasks.cold.wall")),
-    sec(med("tasks.drgn.wall")),
-    ratio(med("tasks.cold.wall"), med("tasks.drgn.wall")),
+    sec,
+    "tasks.cold.wall",
+    "tasks.drgn.wall",
     "≤ 1.0",
-  ],
-  [
+  ),
+  row(
     "1. same, cold, whole index built and saved (`WYVERN_FULL_INDEX=1`, as drgn indexes)",
-    sec(med("tasks.full.wall")),
-    sec(med("tasks.drgn.wall")),
-    ratio(med("tasks.full.wall"), med("tasks.drgn.wall")),
+    sec,
+    "tasks.full.wall",
+    "tasks.drgn.wall",
     "—",
-  ],
-  [
+  ),
+  row(
     "1. same, warm (index cache filled by the full run)",
-    sec(med("tasks.warm.wall")),
-    sec(med("tasks.drgn.wall")),
-    ratio(med("tasks.warm.wall"), med("tasks.drgn.wall")),
+    sec,
+    "tasks.warm.wall",
+    "tasks.drgn.wall",
     "≤ 0.2",
-  ],
-  [
+  ),
+  row(
     "1. same, warm, the script importing the TypeScript sources (`lib/runtime/prelude.ts`) instead of the bundle (`dist/prelude.js`)",
-    sec(med("tasks.warmsrc.wall")),
-    sec(med("tasks.drgn.wall")),
-    ratio(med("tasks.warmsrc.wall"), med("tasks.drgn.wall")),
+    sec,
+    "tasks.warmsrc.wall",
+    "tasks.drgn.wall",
     "—",
-  ],
-  [
+  ),
+  row(
     "2. walk the 1,000,000-node list, sum `value` (object API)",
-    sec(med("list.wyvern.ms")),
-    sec(med("list.drgn.ms")),
-    ratio(med("list.wyvern.ms"), med("list.drgn.ms")),
+    sec,
+    "list.wyvern.ms",
+    "list.drgn.ms",
     "≤ 0.33",
-  ],
-  [
+  ),
+  row(
     "3. `g_big_array[i].key` × 1,000,000 (object API)",
-    sec(med("array.wyvern.ms")),
-    sec(med("array.drgn.ms")),
-    ratio(med("array.wyvern.ms"), med("array.drgn.ms")),
+    sec,
+    "array.wyvern.ms",
+    "array.drgn.ms",
     "≤ 0.33",
-  ],
-  [
-    "4. peak RSS of 1, cold",
-    mb(med("tasks.cold.rss")),
-    mb(med("tasks.drgn.rss")),
-    ratio(med("tasks.cold.rss"), med("tasks.drgn.rss")),
-    "≤ 1.0",
-  ],
-  [
-    "4. peak RSS of 1, cold, whole index",
-    mb(med("tasks.full.rss")),
-    mb(med("tasks.drgn.rss")),
-    ratio(med("tasks.full.rss"), med("tasks.drgn.rss")),
-    "≤ 1.0",
-  ],
-  [
-    "4. peak RSS of 1, warm",
-    mb(med("tasks.warm.rss")),
-    mb(med("tasks.drgn.rss")),
-    ratio(med("tasks.warm.rss"), med("tasks.drgn.rss")),
-    "≤ 1.0",
-  ],
-  [
+  ),
+  row("4. peak RSS of 1, cold", mb, "tasks.cold.rss", "tasks.drgn.rss", "≤ 1.0"),
+  row("4. peak RSS of 1, cold, whole index", mb, "tasks.full.rss", "tasks.drgn.rss", "≤ 1.0"),
+  row("4. peak RSS of 1, warm", mb, "tasks.warm.rss", "tasks.drgn.rss", "≤ 1.0"),
+  row(
     `5. (extra) stack traces of all tasks, frames formatted (${frames[0]} / ${frames[1]} frames)`,
-    sec(med("traces.wyvern.ms")),
-    sec(med("traces.drgn.ms")),
-    ratio(med("traces.wyvern.ms"), med("traces.drgn.ms")),
+    sec,
+    "traces.wyvern.ms",
+    "traces.drgn.ms",
     "—",
-  ],
+  ),
 ];
 
 const lines = [
