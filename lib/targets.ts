@@ -6,7 +6,7 @@
  * @module
  */
 
-import { FileReader } from "./binary/file_reader.ts";
+import { openFile } from "./binary/file_reader.ts";
 import { ElfFile } from "./elf/elf_file.ts";
 import { ET } from "./elf/constants.ts";
 import { TargetError } from "./errors.ts";
@@ -18,7 +18,7 @@ import { openKernelDump, openLiveKernel } from "./linux/kernel.ts";
 import "./program/dwarf_source.ts";
 
 Program.targetOpeners.coreDump = (prog: Program, path: string, options: KernelTargetOptions) => {
-  const file = FileReader.open(path);
+  const file = openFile(path);
   try {
     if (file.size === 0) throw new TargetError(path, "file is empty");
     const { format, reader } = resolveDumpFormat(file);
