@@ -7,7 +7,7 @@
  * @module
  */
 
-import { BytesReader, FileReader, type RandomAccessReader } from "../binary/file_reader.ts";
+import { BytesReader, openFile, type RandomAccessReader } from "../binary/file_reader.ts";
 import { ByteReader, cstringAt } from "../binary/byte_reader.ts";
 import { DecodeError, hex, LookupError, TargetError } from "../errors.ts";
 import { archFromElfMachine, Platform } from "../platform.ts";
@@ -274,9 +274,9 @@ export class ElfFile {
     }
   }
 
-  /** Opens and parses the ELF file at `path` (headers only). */
+  /** Opens and parses the ELF file at `path` (headers only; mapped when it can be: see `openFile`). */
   static open(path: string): ElfFile {
-    return ElfFile.fromReader(FileReader.open(path));
+    return ElfFile.fromReader(openFile(path));
   }
 
   /** Parses an ELF image held in memory; `name` is used in messages. */
