@@ -274,6 +274,18 @@ export function serializeUnits(units: readonly DwarfUnit[]): Uint8Array {
   return out;
 }
 
+/** `bytes` (a multiple of 4 long) as little-endian 32-bit words. */
+function littleEndianWords(bytes: Uint8Array): Uint32Array {
+  const hostLittle = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+  if (hostLittle && bytes.byteOffset % 4 === 0) {
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  }
+  const out = new Uint32Array(bytes.length / 4);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = v.getUint32(i * 4, true);
+  return out;
+}
+
 /**
  * Reads a unit table written by {@link serializeUnits}, checking it against
  * the section sizes: every value a reader relies on (bounds, order,
@@ -288,53 +300,49 @@ export function deserializeUnits(
   const what = "unit table";
   if (bytes.length % (UNIT_WORDS * 4) !== 0) throw new DecodeError(what, 0, "bad size");
   const n = bytes.length / (UNIT_WORDS * 4);
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const units: DwarfUnit[] = [];
-  let p = 0;
-  const get = () => {
-    const x = v.getUint32(p, true);
-    p += 4;
-    return x;
-  };
+  // Little-endian words, read through a word view (a copy when the table is
+  // not 4-byte aligned in its buffer, or on a big-endian host).
+  const w = littleEndianWords(bytes);
+  const units: DwarfUnit[] = new Array(n);
   let prevSection = 0;
   let prevEnd = 0;
   for (let i = 0; i < n; i++) {
-    const at = p;
-    const sec = get();
-    const offset = get();
-    const dieOffset = get();
-    const end = get();
-    const version = get();
-    const unitType = get();
-    const is64 = get();
-    const addressSize = get();
-    const abbrevOffset = get();
-    const sigLo = get();
-    const sigHi = get();
-    const typeOffset = get();
-    const dwoLo = get();
-    const dwoHi = get();
-    const pad = get();
-    const bad = (why: string): never => {
-      throw new DecodeError(what, at, `unit ${i}: ${why}`);
-    };
-    if (sec > 1 || sec < prevSection) bad("bad section");
-    if (sec !== prevSection) prevEnd = 0;
+    const p = i * UNIT_WORDS;
+    const sec = w[p]!;
+    const offset = w[p + 1]!;
+    const dieOffset = w[p + 2]!;
+    const end = w[p + 3]!;
+    const version = w[p + 4]!;
+    const unitType = w[p + 5]!;
+    const is64 = w[p + 6]!;
+    const addressSize = w[p + 7]!;
+    const abbrevOffset = w[p + 8]!;
+    const sigLo = w[p + 9]!;
+    const sigHi = w[p + 10]!;
+    const typeOffset = w[p + 11]!;
+    const dwoLo = w[p + 12]!;
+    const dwoHi = w[p + 13]!;
+    const pad = w[p + 14]!;
+    let why: string | null = null;
+    if (sec > 1 || sec < prevSection) why = "bad section";
+    else {
+      if (sec !== prevSection) prevEnd = 0;
+      const size = sec === 0 ? sizes.info : sizes.types;
+      if (offset < prevEnd || dieOffset <= offset || dieOffset > end || end > size) {
+        why = "bounds out of order or outside the section";
+      } else if (version < 2 || version > 5) why = "bad version";
+      else if (is64 > 1 || pad !== 0) why = "bad flags";
+      else if (addressSize !== 2 && addressSize !== 4 && addressSize !== 8) {
+        why = "bad address size";
+      } else if (abbrevOffset >= sizes.abbrev) why = "abbreviation offset outside .debug_abbrev";
+      else if (typeOffset !== 0 && (typeOffset < dieOffset || typeOffset >= end)) {
+        why = "type offset outside the unit";
+      } else if (dieOffset - offset > MAX_HEADER) why = "header too long";
+    }
+    if (why !== null) throw new DecodeError(what, p * 4, `unit ${i}: ${why}`);
     prevSection = sec;
-    const size = sec === 0 ? sizes.info : sizes.types;
-    if (offset < prevEnd || dieOffset <= offset || dieOffset > end || end > size) {
-      bad("bounds out of order or outside the section");
-    }
     prevEnd = end;
-    if (version < 2 || version > 5) bad("bad version");
-    if (is64 > 1 || pad !== 0) bad("bad flags");
-    if (addressSize !== 2 && addressSize !== 4 && addressSize !== 8) bad("bad address size");
-    if (abbrevOffset >= sizes.abbrev) bad("abbreviation offset outside .debug_abbrev");
-    if (typeOffset !== 0 && (typeOffset < dieOffset || typeOffset >= end)) {
-      bad("type offset outside the unit");
-    }
-    if (dieOffset - offset > MAX_HEADER) bad("header too long");
-    units.push({
+    units[i] = {
       index: i,
       section: sec === 0 ? "info" : "types",
       offset,
@@ -349,7 +357,7 @@ export function deserializeUnits(
       typeSignature: sigHi === 0 && sigLo === 0 ? 0n : (BigInt(sigHi) << 32n) | BigInt(sigLo),
       typeOffset,
       dwoId: dwoHi === 0 && dwoLo === 0 ? 0n : (BigInt(dwoHi) << 32n) | BigInt(dwoLo),
-    });
+    };
   }
   return units;
 }

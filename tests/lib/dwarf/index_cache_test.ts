@@ -353,10 +353,25 @@ Deno.test("index cache: unit tables round-trip and damaged ones are refused", ()
   const sizes = { info: info.length, types: 0, abbrev: 1 << 20 };
   const bytes = serializeUnits(units);
   assert.deepEqual(deserializeUnits(bytes, sizes), units);
+  // Not 4-byte aligned in its buffer (as inside a cache file): the same units.
+  const odd = new Uint8Array(bytes.length + 3);
+  odd.set(bytes, 3);
+  assert.deepEqual(deserializeUnits(odd.subarray(3), sizes), units);
   assert.throws(() => deserializeUnits(bytes.subarray(0, bytes.length - 4), sizes), DecodeError);
   assert.throws(() => deserializeUnits(bytes, { ...sizes, info: info.length - 1 }), DecodeError);
   assert.throws(() => deserializeUnits(bytes, { ...sizes, abbrev: 0 }), DecodeError);
   const bad = bytes.slice();
   new DataView(bad.buffer).setUint32(16, 9, true); // version 9
-  assert.throws(() => deserializeUnits(bad, sizes), DecodeError);
+  assert.throws(
+    () => deserializeUnits(bad, sizes),
+    (e) => e instanceof DecodeError && e.offset === 0 && /unit 0: bad version/.test(e.message),
+  );
+  // Two entries for the same unit: the second overlaps the first, named by its table offset.
+  const twice = new Uint8Array(120);
+  twice.set(bytes.subarray(0, 60));
+  twice.set(bytes.subarray(0, 60), 60);
+  assert.throws(
+    () => deserializeUnits(twice, sizes),
+    (e) => e instanceof DecodeError && e.offset === 60 && /unit 1: bounds/.test(e.message),
+  );
 });
