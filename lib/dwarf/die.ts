@@ -79,6 +79,8 @@ export class DieReader {
   readonly #typesView: DataView | null;
   readonly #abbrevs = new Map<number, AbbrevTable>();
   readonly #unitInfo: (UnitInfo | undefined)[];
+  /** Per unit, per abbreviation: attribute offsets when all are fixed-size (see `fixedLayout`). */
+  readonly #layouts: ((Int32Array | null)[] | undefined)[] = [];
   #typeUnits: Map<bigint, DwarfUnit> | null = null;
 
   /**
@@ -288,6 +290,15 @@ export class DieReader {
     const first = table.attrStart[a]!;
     const last = table.attrStart[a + 1]!;
     const n = last - first;
+    const base = pos;
+    // Most abbreviations have fixed-size attributes only: their offsets are
+    // worked out once per unit and shared by its DIEs.
+    const layouts = this.#layouts[unit.index] ??= [];
+    let layout = layouts[a];
+    if (layout === undefined) layout = layouts[a] = fixedLayout(table, first, last, unit);
+    if (layout !== null && base + layout[n]! <= unit.end) {
+      return new Die(this, info, offset, a, base, layout, null, base + layout[n]!);
+    }
     const positions = new Int32Array(n);
     let forms: Uint16Array | null = null;
     const le = this.littleEndian;
@@ -303,7 +314,7 @@ export class DieReader {
           throw new DecodeError(section, pos, `invalid indirect form ${dwName("DW_FORM", form)}`);
         }
       }
-      positions[k] = pos;
+      positions[k] = pos - base;
       const size = formFixedSize(form, unit.addressSize, unit.offsetSize, unit.version);
       if (size >= 0) pos += size;
       else if (size === VARIABLE_SIZE) pos = skipVariableForm(data, pos, form, le);
@@ -319,12 +330,12 @@ export class DieReader {
       if (pos > unit.end) {
         throw new DecodeError(
           section,
-          positions[k]!,
+          base + positions[k]!,
           `${dwName("DW_AT", table.attrName[first + k]!)} runs past the end of the unit`,
         );
       }
     }
-    return new Die(this, info, offset, a, positions, forms, pos);
+    return new Die(this, info, offset, a, base, positions, forms, pos);
   }
 
   /**
@@ -440,6 +451,32 @@ export class DieReader {
 }
 
 /**
+ * The offsets of abbreviation `first…last`'s attribute values from the
+ * first, and their total size last, when every form has a fixed size in
+ * `unit`; null otherwise (a variable-size or indirect form).
+ */
+function fixedLayout(
+  table: AbbrevTable,
+  first: number,
+  last: number,
+  unit: DwarfUnit,
+): Int32Array | null {
+  const n = last - first;
+  const out = new Int32Array(n + 1);
+  let at = 0;
+  for (let k = 0; k < n; k++) {
+    const form = table.attrForm[first + k]!;
+    if (form === DW_FORM.indirect) return null;
+    const size = formFixedSize(form, unit.addressSize, unit.offsetSize, unit.version);
+    if (size < 0) return null;
+    out[k] = at;
+    at += size;
+  }
+  out[n] = at;
+  return out;
+}
+
+/**
  * One DIE: its tag, abbreviation and attribute value positions. Attribute
  * getters decode on demand and return `null` when the attribute is absent.
  */
@@ -452,7 +489,10 @@ export class Die {
   readonly abbrev: number;
   /** Offset just past the DIE's attributes (its first child, if any). */
   readonly end: number;
-  readonly #pos: Int32Array;
+  /** Section offset of the first attribute value. */
+  readonly #base: number;
+  /** Offset of each attribute value from `#base` (may be shared by DIEs of one layout). */
+  readonly #rel: Int32Array;
   readonly #forms: Uint16Array | null;
 
   constructor(
@@ -460,7 +500,8 @@ export class Die {
     info: UnitInfo,
     offset: number,
     abbrev: number,
-    positions: Int32Array,
+    base: number,
+    relative: Int32Array,
     forms: Uint16Array | null,
     end: number,
   ) {
@@ -468,9 +509,15 @@ export class Die {
     this.info = info;
     this.offset = offset;
     this.abbrev = abbrev;
-    this.#pos = positions;
+    this.#base = base;
+    this.#rel = relative;
     this.#forms = forms;
     this.end = end;
+  }
+
+  /** Section offset of the value of the DIE's `k`-th attribute. */
+  #at(k: number): number {
+    return this.#base + this.#rel[k]!;
   }
 
   /** The unit of the DIE. */
@@ -513,7 +560,7 @@ export class Die {
     const at = this.info.abbrev.attrName[this.info.abbrev.attrStart[this.abbrev]! + k]!;
     throw new DecodeError(
       this.sectionName,
-      k >= 0 ? this.#pos[k]! : this.offset,
+      k >= 0 ? this.#at(k) : this.offset,
       `${dwName("DW_TAG", this.tag)} ${dwName("DW_AT", at)}: ${message}`,
     );
   }
@@ -539,7 +586,7 @@ export class Die {
 
   #raw(k: number, size: number): number {
     const v = this.reader.viewFor(this.info.unit);
-    const p = this.#pos[k]!;
+    const p = this.#at(k);
     const le = this.reader.littleEndian;
     switch (size) {
       case 1:
@@ -564,7 +611,7 @@ export class Die {
   #rawBig(k: number, size: number): bigint {
     if (size === 8) {
       return this.reader.viewFor(this.info.unit).getBigUint64(
-        this.#pos[k]!,
+        this.#at(k),
         this.reader.littleEndian,
       );
     }
@@ -573,7 +620,7 @@ export class Die {
 
   #uleb(k: number): number {
     const data = this.reader.unitData(this.info.unit);
-    return readUleb(data, this.#pos[k]!, this.info.unit.end, this.sectionName).value;
+    return readUleb(data, this.#at(k), this.info.unit.end, this.sectionName).value;
   }
 
   /**
@@ -596,11 +643,11 @@ export class Die {
         return { value: this.#rawBig(k, 8), signed: false, size: 8 };
       case DW_FORM.udata: {
         const data = this.reader.unitData(this.info.unit);
-        return { value: readUlebBig(data, this.#pos[k]!), signed: false, size: 0 };
+        return { value: readUlebBig(data, this.#at(k)), signed: false, size: 0 };
       }
       case DW_FORM.sdata: {
         const data = this.reader.unitData(this.info.unit);
-        return { value: readSlebBig(data, this.#pos[k]!), signed: true, size: 0 };
+        return { value: readSlebBig(data, this.#at(k)), signed: true, size: 0 };
       }
       case DW_FORM.implicit_const: {
         const t = this.info.abbrev;
@@ -608,7 +655,7 @@ export class Die {
       }
       case DW_FORM.data16: {
         const v = this.reader.viewFor(this.info.unit);
-        const p = this.#pos[k]!;
+        const p = this.#at(k);
         const le = this.reader.littleEndian;
         const lo = v.getBigUint64(p + (le ? 0 : 8), le);
         const hi = v.getBigUint64(p + (le ? 8 : 0), le);
@@ -644,7 +691,7 @@ export class Die {
         return this.#uleb(k);
       case DW_FORM.sdata: {
         const data = this.reader.unitData(this.info.unit);
-        const v = readSlebBig(data, this.#pos[k]!);
+        const v = readSlebBig(data, this.#at(k));
         if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
           this.#error(k, "value too large");
         }
@@ -692,7 +739,7 @@ export class Die {
     const unit = this.info.unit;
     switch (form) {
       case DW_FORM.string:
-        return cstringAt(this.reader.unitData(unit), this.#pos[k]!, this.sectionName);
+        return cstringAt(this.reader.unitData(unit), this.#at(k), this.sectionName);
       case DW_FORM.strp:
         return this.reader.strp(this.#raw(k, unit.offsetSize));
       case DW_FORM.line_strp:
@@ -772,7 +819,7 @@ export class Die {
     if (k < 0) return null;
     const form = this.#form(k);
     const data = this.reader.unitData(this.info.unit);
-    let p = this.#pos[k]!;
+    let p = this.#at(k);
     let n: number;
     switch (form) {
       case DW_FORM.block1:

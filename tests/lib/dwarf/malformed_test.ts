@@ -216,6 +216,30 @@ Deno.test("malformed: exprloc length runs past the unit", () => {
   );
 });
 
+Deno.test("malformed: fixed-size attributes run past the unit", () => {
+  // A unit whose last DIE has only fixed-size attributes (read through a
+  // layout shared by the unit's DIEs of its abbreviation), cut inside them.
+  const w = writeDwarf({
+    units: [{ root: { tag: T.compile_unit, attrs: [[A.name, F.string, "a.c"]], children: [int] } }],
+  });
+  const o = w.offsets.get("int")!;
+  const whole = new DwarfInfo(w, { littleEndian: true }).reader.die(o);
+  assert.equal(whole.name, "int");
+  assert.equal(whole.udata(A.encoding), 5);
+  // Cut 4 bytes: the null entry ending the children and the last 3 bytes of the DIE.
+  const info = w.info.slice(0, w.info.length - 4);
+  const v = new DataView(info.buffer);
+  v.setUint32(0, v.getUint32(0, true) - 4, true);
+  const d = new DwarfInfo({ ...w, info }, { littleEndian: true });
+  // code(1), then strp(4) past the new end.
+  assertDecodeError(
+    () => d.reader.die(o),
+    ".debug_info",
+    /DW_AT_name runs past the end of the unit/,
+    o + 1,
+  );
+});
+
 Deno.test("malformed: unterminated LEB128 at the end of a unit", () => {
   const w = writeDwarf({
     units: [{
