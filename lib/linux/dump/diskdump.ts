@@ -1038,19 +1038,22 @@ function clearOutside(bits: Uint32Array, start: number, end: number): void {
 
 /** Ranks at the start of each 8-word (256-pfn) chunk. */
 function rankTable(bits: Uint32Array): Uint32Array | Float64Array {
-  const chunks = Math.ceil(bits.length / 8) + 1;
-  const total = (() => {
-    let t = 0;
-    for (let i = 0; i < bits.length; i++) t += popcount32(bits[i]!);
-    return t;
-  })();
-  const ranks = total < TWO32 ? new Uint32Array(chunks) : new Float64Array(chunks);
+  const n = bits.length;
+  const chunks = Math.ceil(n / 8) + 1;
+  // Ranks are at most the number of bits: 32-bit entries unless that reaches 2^32.
+  const ranks = n * 32 < TWO32 ? new Uint32Array(chunks) : new Float64Array(chunks);
+  // One pass, the population count inline (this runs once per dump, mostly
+  // before V8 has compiled it: a call per word costs more than the count).
   let r = 0;
-  for (let c = 0; c < chunks; c++) {
-    ranks[c] = r;
-    const end = Math.min(bits.length, (c + 1) * 8);
-    for (let i = c * 8; i < end; i++) r += popcount32(bits[i]!);
+  for (let i = 0; i < n; i++) {
+    if ((i & 7) === 0) ranks[i >>> 3] = r;
+    let x = bits[i]!;
+    x = x - ((x >>> 1) & 0x55555555);
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    x = (x + (x >>> 4)) & 0x0f0f0f0f;
+    r += Math.imul(x, 0x01010101) >>> 24;
   }
+  for (let c = Math.ceil(n / 8); c < chunks; c++) ranks[c] = r;
   return ranks;
 }
 
