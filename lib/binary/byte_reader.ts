@@ -12,6 +12,9 @@
 
 import { DecodeError } from "../errors.ts";
 
+/** Whether this machine stores multi-byte words least significant byte first. */
+export const HOST_LITTLE_ENDIAN: boolean = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 const textDecoder = new TextDecoder("utf-8");
 const latin1Decoder = new TextDecoder("latin1");
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "../binary/byte_reader.ts";
 import { DecodeError } from "../errors.ts";
 import { DW_UT } from "./constants.ts";
 import { peekSection, peeksFromFile, sectionReleaser } from "./sections.ts";
@@ -276,8 +277,7 @@ export function serializeUnits(units: readonly DwarfUnit[]): Uint8Array {
 
 /** `bytes` (a multiple of 4 long) as little-endian 32-bit words. */
 function littleEndianWords(bytes: Uint8Array): Uint32Array {
-  const hostLittle = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-  if (hostLittle && bytes.byteOffset % 4 === 0) {
+  if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
     return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   }
   const out = new Uint32Array(bytes.length / 4);

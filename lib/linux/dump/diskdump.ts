@@ -27,6 +27,7 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "../../binary/byte_reader.ts";
 import { inflateZlib } from "../../binary/inflate.ts";
 import { nodeZlib } from "../../binary/node_zlib.ts";
 import { DecodeError, FaultError, hex, TargetError } from "../../errors.ts";
@@ -137,8 +138,6 @@ const MAX_VMCOREINFO = 16 << 20;
 const MAX_NOTES = 64 << 20;
 const TWO32 = 2 ** 32;
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
-
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Field offsets of the C layouts of `disk_dump_header`. */
 interface HeaderLayout {
@@ -1042,16 +1041,11 @@ function rankTable(bits: Uint32Array): Uint32Array | Float64Array {
   const chunks = Math.ceil(n / 8) + 1;
   // Ranks are at most the number of bits: 32-bit entries unless that reaches 2^32.
   const ranks = n * 32 < TWO32 ? new Uint32Array(chunks) : new Float64Array(chunks);
-  // One pass, the population count inline (this runs once per dump, mostly
-  // before V8 has compiled it: a call per word costs more than the count).
+  // One pass (it runs once per dump, mostly before V8 has compiled it).
   let r = 0;
   for (let i = 0; i < n; i++) {
     if ((i & 7) === 0) ranks[i >>> 3] = r;
-    let x = bits[i]!;
-    x = x - ((x >>> 1) & 0x55555555);
-    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-    x = (x + (x >>> 4)) & 0x0f0f0f0f;
-    r += Math.imul(x, 0x01010101) >>> 24;
+    r += popcount32(bits[i]!);
   }
   for (let c = Math.ceil(n / 8); c < chunks; c++) ranks[c] = r;
   return ranks;
