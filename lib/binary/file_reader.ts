@@ -48,17 +48,30 @@ export class BytesReader implements RandomAccessReader {
   }
   readInto(offset: number, dest: Uint8Array, destOffset: number, length: number): void {
     this.#check(offset, length);
-    const data = this.data;
-    if (length <= 16) {
-      for (let i = 0; i < length; i++) dest[destOffset + i] = data[offset + i]!;
-    } else {
-      dest.set(data.subarray(offset, offset + length), destOffset);
-    }
+    copyBytes(this.data, offset, dest, destOffset, length);
   }
   #check(offset: number, length: number): void {
     checkRange(this.path, this.data.length, offset, length);
   }
   close(): void {}
+}
+
+/**
+ * Copies `length` bytes of `src` at `at` to `dest` at `destOffset`: a few
+ * bytes (the common reads of scalars) by a loop, more by `set`.
+ */
+function copyBytes(
+  src: Uint8Array,
+  at: number,
+  dest: Uint8Array,
+  destOffset: number,
+  length: number,
+): void {
+  if (length <= 16) {
+    for (let i = 0; i < length; i++) dest[destOffset + i] = src[at + i]!;
+  } else {
+    dest.set(src.subarray(at, at + length), destOffset);
+  }
 }
 
 /** Throws a `TargetError` naming `path` unless `[offset, offset + length)` is inside its `size` bytes. */
@@ -179,11 +192,7 @@ export class FileReader implements RandomAccessReader {
     const inBlock = offset - first * BLOCK_SIZE;
     if (inBlock + length <= BLOCK_SIZE && offset + length <= this.size && offset >= 0) {
       const b = this.#last === first ? this.#lastBlock! : this.#blockFast(first);
-      if (length <= 16) {
-        for (let i = 0; i < length; i++) dest[destOffset + i] = b[inBlock + i]!;
-      } else {
-        dest.set(b.subarray(inBlock, inBlock + length), destOffset);
-      }
+      copyBytes(b, inBlock, dest, destOffset, length);
       return;
     }
     dest.set(this.readAt(offset, length), destOffset);
@@ -258,7 +267,6 @@ export function describeFsError(e: unknown): string {
  */
 export function openFile(path: string): RandomAccessReader {
   const file = FileReader.open(path);
-  if (file.size === 0) return file;
   const map = mapFile(path);
   if (map === null || map.bytes.length !== file.size) return file;
   file.close();
