@@ -188,3 +188,37 @@ export async function runDeno(args: string[], env: Record<string, string> = {}):
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/**
+ * What a fresh process (whose `env` Wyvern reads once) reads from kernel
+ * dumps: first `head`, a JavaScript expression over `imports` (name →
+ * module path from the repository root), then for each dump 64 bytes of
+ * every `step`th page of the first 256 MiB, or the error reading them.
+ */
+export async function kernelPageSamples(
+  dumps: string[],
+  step: number,
+  env: Record<string, string>,
+  head: { imports: Record<string, string>; expr: string },
+): Promise<string[]> {
+  const url = (path: string) => JSON.stringify(new URL(`../${path}`, import.meta.url).href);
+  const script = `
+    import { Program } from ${url("mod.ts")};
+    ${Object.entries(head.imports).map(([k, v]) => `import { ${k} } from ${url(v)};`).join("\n")}
+    const out = [String(${head.expr})];
+    for (const dump of ${JSON.stringify(dumps)}) {
+      const p = new Program();
+      p.setCoreDump(dump);
+      for (let pfn = 0n; pfn < 0x10000n; pfn += ${step}n) {
+        try {
+          out.push(Array.from(p.read(pfn * 4096n + 8n * pfn % 4032n, 64, true)).join(","));
+        } catch (e) {
+          out.push(e.name + ": " + e.message);
+        }
+      }
+    }
+    console.log(JSON.stringify(out));`;
+  const r = await runDeno(["eval", script], env);
+  if (r.code !== 0) throw new Error(`reading pages failed (${JSON.stringify(env)}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}

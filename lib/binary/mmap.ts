@@ -4,7 +4,8 @@
  * session touches are read (by the kernel, from its page cache).
  *
  * Needs Deno's FFI permission (`--allow-ffi` or `-A`); without it, or with
- * `WYVERN_NO_MMAP=1`, or on a platform without libc's `mmap`,
+ * `WYVERN_NO_MMAP=1` (or `WYVERN_NO_FFI=1`: see ffi.ts), or on a platform
+ * without libc's `mmap`,
  * {@link mapFile} returns null and callers read the file instead. Maps
  * are private (the debugger never writes to its files: a stray write to a
  * view would change only this process's copy) and live as long as the
@@ -16,6 +17,7 @@
  */
 
 import { envFlag } from "../env.ts";
+import { openNativeLibrary } from "./ffi.ts";
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32"], result: "i32" },
@@ -40,15 +42,8 @@ let libc: Libc | null | undefined;
 
 /** libc through FFI, or null when FFI is not allowed (never prompts) or unavailable. */
 function openLibc(): Libc | null {
-  if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    if (envFlag("WYVERN_NO_MMAP")) return libc;
-    if (Deno.build.os !== "linux") return libc;
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return libc;
-    libc = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  } catch {
-    libc = null;
+  if (libc === undefined) {
+    libc = envFlag("WYVERN_NO_MMAP") ? null : openNativeLibrary(["libc.so.6"], SYMBOLS);
   }
   return libc;
 }

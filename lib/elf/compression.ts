@@ -9,6 +9,7 @@
 import { ByteReader } from "../binary/byte_reader.ts";
 import { inflateZlib } from "../binary/inflate.ts";
 import { nodeZlib } from "../binary/node_zlib.ts";
+import { zstdDecompressNative } from "../binary/native_codecs.ts";
 import { DecodeError } from "../errors.ts";
 import { ELFCOMPRESS, elfName } from "./constants.ts";
 
@@ -102,26 +103,48 @@ function inflate(
       `uncompressed size ${size} is implausible for ${body.length} bytes of ${method} data`,
     );
   }
+  const tooBig = `data inflates to more than the declared ${size} bytes`;
+  let out: Uint8Array = new Uint8Array(size);
+  let n: number | null;
   if (method === "zlib") {
-    const out = new Uint8Array(size);
-    let n: number;
     try {
       n = inflateZlib(body, out, what);
     } catch (e) {
       const why = e instanceof DecodeError && /output|larger|more than/.test(e.message)
-        ? `data inflates to more than the declared ${size} bytes`
+        ? tooBig
         : `corrupt zlib data (${e instanceof Error ? e.message : String(e)})`;
       throw new DecodeError(what, offset, why);
     }
-    if (n !== size) {
-      throw new DecodeError(
-        what,
-        offset,
-        `zlib data inflates to ${n} bytes, not the declared ${size}`,
-      );
+  } else {
+    try {
+      n = zstdDecompressNative(body, out, what);
+    } catch (e) {
+      throw new DecodeError(what, offset, `corrupt zstd data (${(e as Error).message})`);
     }
-    return out;
+    if (n !== null && n < 0) throw new DecodeError(what, offset, tooBig);
+    if (n === null) {
+      out = zstdNodeZlib(body, size, what, offset, tooBig);
+      n = out.length;
+    }
   }
+  if (n !== size) {
+    throw new DecodeError(
+      what,
+      offset,
+      `${method} data inflates to ${n} bytes, not the declared ${size}`,
+    );
+  }
+  return out;
+}
+
+/** zstd through `node:zlib` (without FFI): at most `size` bytes, as a plain Uint8Array. */
+function zstdNodeZlib(
+  body: Uint8Array,
+  size: number,
+  what: string,
+  offset: number,
+  tooBig: string,
+): Uint8Array {
   const zlib = nodeZlib();
   if (zlib === null || typeof zlib.zstdDecompressSync !== "function") {
     throw new DecodeError(what, offset, "zstd data needs a runtime whose node:zlib has zstd");
@@ -132,16 +155,9 @@ function inflate(
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     const why = code === "ERR_BUFFER_TOO_LARGE"
-      ? `data inflates to more than the declared ${size} bytes`
+      ? tooBig
       : `corrupt zstd data (${e instanceof Error ? e.message : String(e)})`;
     throw new DecodeError(what, offset, why);
-  }
-  if (out.length !== size) {
-    throw new DecodeError(
-      what,
-      offset,
-      `zstd data inflates to ${out.length} bytes, not the declared ${size}`,
-    );
   }
   // A plain Uint8Array view (node:zlib returns a Buffer).
   return new Uint8Array(out.buffer, out.byteOffset, out.length);

@@ -29,6 +29,7 @@
 
 import { HOST_LITTLE_ENDIAN } from "../../binary/byte_reader.ts";
 import { inflateZlib } from "../../binary/inflate.ts";
+import { zstdDecompressNative } from "../../binary/native_codecs.ts";
 import { nodeZlib } from "../../binary/node_zlib.ts";
 import { DecodeError, FaultError, hex, TargetError } from "../../errors.ts";
 import type { RandomAccessReader } from "../../binary/file_reader.ts";
@@ -1108,8 +1109,10 @@ function parseNotes(
 
 /**
  * Decompresses one page into `out` and returns the decompressed length.
- * zlib, LZO and snappy go through this package's decoders, zstd through
- * `node:zlib` (libzstd, loaded on the first zstd page).
+ * zlib goes through the system's zlib or this package's decoder
+ * (inflate.ts), LZO and snappy through this package's decoders, zstd
+ * through the system's libzstd or `node:zlib` (loaded on the first zstd
+ * page).
  */
 function decompressPage(
   flags: number,
@@ -1120,8 +1123,16 @@ function decompressPage(
   if (flags & DUMP_DH.COMPRESSED_ZLIB) return inflateZlib(data, out, section);
   if (flags & DUMP_DH.COMPRESSED_LZO) return lzo1xDecompress(data, out, section);
   if (flags & DUMP_DH.COMPRESSED_SNAPPY) return snappyDecompress(data, out, section);
-  // DUMP_DH.COMPRESSED_ZSTD. node:zlib in Deno has libzstd: 4x faster
-  // than npm's fzstd on 4 KiB pages, and it checks its input.
+  // DUMP_DH.COMPRESSED_ZSTD: the system's libzstd through FFI if granted,
+  // else node:zlib's (4x faster than npm's fzstd on 4 KiB pages, but ~10 ms
+  // to import). Both check their input.
+  const native = zstdDecompressNative(data, out, section);
+  if (native !== null) {
+    if (native < 0) {
+      throw new DecodeError(section, 0, `zstd data decompresses to more than ${out.length} bytes`);
+    }
+    return native;
+  }
   const zstd = nodeZlib()?.zstdDecompressSync;
   if (typeof zstd !== "function") {
     throw new DecodeError(section, 0, "zstd pages need a runtime whose node:zlib has zstd");

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { BytesReader, FileReader, openFile } from "../../../lib/binary/file_reader.ts";
 import { TargetError } from "../../../lib/errors.ts";
-import { kernelDumpPath, runDeno } from "../../_programs.ts";
+import { kernelDumpPath, kernelPageSamples } from "../../_programs.ts";
 
 function bytes(n: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 9)) & 0xff);
@@ -59,32 +59,15 @@ Deno.test("openFile: mapped (FFI allowed) with the file's bytes and a FileReader
 
 Deno.test("openFile: the kernel dump reads the same mapped and through a FileReader", async () => {
   const dump = await kernelDumpPath("mdf-c-d31.kdump");
-  const url = new URL("../../../mod.ts", import.meta.url).href;
-  const reader = new URL("../../../lib/binary/file_reader.ts", import.meta.url).href;
-  // A fresh process each: WYVERN_NO_MMAP is read once per process.
-  const script = `
-    import { Program } from ${JSON.stringify(url)};
-    import { openFile } from ${JSON.stringify(reader)};
-    const p = new Program();
-    p.setCoreDump(${JSON.stringify(dump)});
-    const out = [openFile(${JSON.stringify(dump)}).constructor.name];
-    // 64 bytes of every 61st page over the dump's 256 MiB (the page data
-    // of each is compressed; excluded pages fault).
-    for (let pfn = 0n; pfn < 0x10000n; pfn += 61n) {
-      try {
-        out.push(Array.from(p.read(pfn * 4096n + 8n * pfn % 4032n, 64, true)).join(","));
-      } catch (e) {
-        out.push(e.name + ": " + e.message);
-      }
-    }
-    console.log(JSON.stringify(out));`;
-  const run = async (env: Record<string, string>) => {
-    const r = await runDeno(["eval", script], env);
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout) as string[];
+  // 64 bytes of every 61st page (the page data of each is compressed;
+  // excluded pages fault), in a fresh process each: WYVERN_NO_MMAP is read
+  // once per process.
+  const head = {
+    imports: { openFile: "lib/binary/file_reader.ts" },
+    expr: `openFile(${JSON.stringify(dump)}).constructor.name`,
   };
-  const mapped = await run({ WYVERN_NO_MMAP: "0" });
-  const read = await run({ WYVERN_NO_MMAP: "1" });
+  const mapped = await kernelPageSamples([dump], 61, { WYVERN_NO_MMAP: "0" }, head);
+  const read = await kernelPageSamples([dump], 61, { WYVERN_NO_MMAP: "1" }, head);
   assert.equal(mapped[0], "BytesReader");
   assert.equal(read[0], "FileReader");
   assert.deepEqual(mapped.slice(1), read.slice(1));

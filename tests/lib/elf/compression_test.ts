@@ -5,6 +5,7 @@ import { decompressChdr, decompressZdebug, isZdebug } from "../../../lib/elf/com
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { isDecodeError } from "../../../lib/errors.ts";
 import { buildElf, concat } from "../../_elf_writer.ts";
+import { runDeno } from "../../_programs.ts";
 
 const payload = new TextEncoder().encode("DWARF ".repeat(500));
 
@@ -125,4 +126,54 @@ Deno.test("ElfFile decompresses an ELF32 SHF_COMPRESSED section", () => {
   });
   const elf = ElfFile.fromBytes(img.bytes);
   assert.deepEqual(elf.sectionData(".debug_str"), payload);
+});
+
+/** The zstd cases: what decompressChdr gives (a length or the error message) for each. */
+const ZSTD_CASES = `
+  const body = zstdCompressSync(payload);
+  const cases = [payload.length, 100, payload.length + 1].map((size) => chdr(true, true, 2, size, body));
+  cases.push(chdr(true, true, 2, payload.length, body.subarray(0, body.length - 3)));
+  const out = cases.map((c) => {
+    try {
+      return String(decompressChdr(c, true, true, src).length);
+    } catch (e) {
+      return e.message;
+    }
+  });`;
+
+Deno.test("zstd sections: the same answers from the system's libzstd and from node:zlib", async () => {
+  const results = (out: string[]) => {
+    assert.equal(out[0], String(payload.length));
+    assert.match(out[1]!, /more than the declared 100 bytes/);
+    assert.match(out[2]!, /zstd data inflates to 3000 bytes, not the declared 3001/);
+    // Truncated: an error either way (node:zlib returns what it decoded, short).
+    assert.match(out[3]!, /corrupt zstd data|zstd data inflates to \d+ bytes, not the declared/);
+  };
+  // In this process: libzstd through FFI.
+  const native = new Function(
+    "zstdCompressSync",
+    "payload",
+    "chdr",
+    "decompressChdr",
+    "src",
+    ZSTD_CASES + "return out;",
+  )(zstdCompressSync, payload, chdr, decompressChdr, src) as string[];
+  results(native);
+  assert.match(native[3]!, /corrupt zstd data \(.*zstd: \w/);
+  // Without FFI (a fresh process: WYVERN_NO_FFI is read once): node:zlib.
+  const mod = new URL("../../../lib/elf/compression.ts", import.meta.url).href;
+  const script = `
+    import { zstdCompressSync } from "node:zlib";
+    import { decompressChdr } from ${JSON.stringify(mod)};
+    const payload = new TextEncoder().encode("DWARF ".repeat(500));
+    const src = ${JSON.stringify(src)};
+    ${chdr.toString()}
+    function concat(a, b) { const r = new Uint8Array(a.length + b.length); r.set(a); r.set(b, a.length); return r; }
+    ${ZSTD_CASES}
+    console.log(JSON.stringify(out));`;
+  const r = await runDeno(["eval", script], { WYVERN_NO_FFI: "1" });
+  assert.equal(r.code, 0, r.stderr);
+  const portable = JSON.parse(r.stdout) as string[];
+  results(portable);
+  assert.deepEqual(portable.slice(0, 3), native.slice(0, 3));
 });

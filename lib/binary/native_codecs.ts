@@ -1,0 +1,88 @@
+/**
+ * The system's zlib and zstd libraries through Deno's FFI (see ffi.ts: only
+ * when FFI is granted), for compressed dump pages and debug sections.
+ *
+ * - zlib (`libz.so.1`, `uncompress`): about 4 times as fast as the
+ *   WebAssembly decoder on the 4 KiB pages of a kdump file, and nothing to
+ *   compile. It accepts only what inflate.ts accepts (header, data and
+ *   Adler-32 checked, bytes after the stream ignored); when it refuses a
+ *   stream, inflate.ts decodes it again to say what is wrong and where.
+ * - zstd (`libzstd.so.1`, `ZSTD_decompress`): without it, zstd pages need
+ *   `node:zlib`, whose import costs ~10 ms of start-up.
+ *
+ * @module
+ */
+
+import { DecodeError } from "../errors.ts";
+import { openNativeLibrary } from "./ffi.ts";
+
+const ZLIB_SYMBOLS = {
+  // int uncompress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)
+  uncompress: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "i32" },
+} as const;
+
+const ZSTD_SYMBOLS = {
+  // size_t ZSTD_decompress(void *dst, size_t dstCapacity, const void *src, size_t compressedSize)
+  ZSTD_decompress: { parameters: ["buffer", "usize", "buffer", "usize"], result: "usize" },
+  ZSTD_isError: { parameters: ["usize"], result: "u32" },
+  ZSTD_getErrorName: { parameters: ["usize"], result: "pointer" },
+  ZSTD_getErrorCode: { parameters: ["usize"], result: "i32" },
+} as const;
+
+type Zlib = Deno.DynamicLibrary<typeof ZLIB_SYMBOLS>["symbols"];
+type Zstd = Deno.DynamicLibrary<typeof ZSTD_SYMBOLS>["symbols"];
+
+let zlib: Zlib | null | undefined;
+let zstd: Zstd | null | undefined;
+/** `uncompress`'s in/out length argument (a 64-bit `uLong`: low word, high word 0). */
+const destLen = new Uint32Array(2);
+const Z_OK = 0;
+/** `ZSTD_error_dstSize_tooSmall` (zstd_errors.h, stable since zstd 1.3). */
+const ZSTD_ERROR_DST_SIZE_TOO_SMALL = 70;
+
+/** Whether the system's zlib is in use (FFI granted and `libz.so.1` present). */
+export function hasNativeZlib(): boolean {
+  return (zlib ??= openNativeLibrary(["libz.so.1", "libz.so"], ZLIB_SYMBOLS)) !== null;
+}
+
+/** Whether the system's zstd is in use (FFI granted and `libzstd.so.1` present). */
+export function hasNativeZstd(): boolean {
+  return (zstd ??= openNativeLibrary(["libzstd.so.1", "libzstd.so"], ZSTD_SYMBOLS)) !== null;
+}
+
+/**
+ * Decodes the zlib stream `src` into `out` with the system's zlib: the
+ * output length, or -1 if there is no native zlib (see
+ * {@link hasNativeZlib}) or it refuses the stream (malformed, truncated,
+ * larger than `out`, or an Adler-32 mismatch).
+ */
+export function inflateZlibNative(src: Uint8Array, out: Uint8Array): number {
+  if (!hasNativeZlib() || src.length === 0) return -1;
+  destLen[0] = out.length;
+  destLen[1] = 0;
+  if (zlib!.uncompress(out, destLen, src, BigInt(src.length)) !== Z_OK) return -1;
+  return destLen[0]!;
+}
+
+/**
+ * Decodes the zstd frames in `src` into `out` with the system's zstd: the
+ * output length; -1 if the output would be larger than `out`; null if
+ * there is no native zstd (see {@link hasNativeZstd}).
+ *
+ * @throws {DecodeError} (naming `what`) with zstd's reason when the data is
+ *   malformed, truncated or fails its checksum.
+ */
+export function zstdDecompressNative(
+  src: Uint8Array,
+  out: Uint8Array,
+  what: string,
+): number | null {
+  if (!hasNativeZstd()) return null;
+  const z = zstd!;
+  const r = z.ZSTD_decompress(out, BigInt(out.length), src, BigInt(src.length));
+  if (z.ZSTD_isError(r) === 0) return Number(r);
+  if (z.ZSTD_getErrorCode(r) === ZSTD_ERROR_DST_SIZE_TOO_SMALL) return -1;
+  const name = z.ZSTD_getErrorName(r);
+  const reason = name === null ? "error" : Deno.UnsafePointerView.getCString(name);
+  throw new DecodeError(what, 0, `zstd: ${reason}`);
+}
