@@ -410,18 +410,33 @@ export class CfiTable {
     if (i < 0) return null;
     // Walk back over FDEs that start at the same PC (zero-length ones first).
     const hi = this.#hi[i]!, lo = this.#lo[i]!;
+    const start = (BigInt(hi) << 32n) | BigInt(lo);
     for (let j = i; j >= 0 && this.#hi[j] === hi && this.#lo[j] === lo; j--) {
       let len = this.#len[j]!;
       let fde: Fde | null = null;
       if (Number.isNaN(len)) {
-        fde = this.fdeAtOffset(this.#off[j]!);
+        fde = this.#indexedFde(j, start);
         len = Number(fde.pcEnd - fde.pcBegin);
         this.#len[j] = len;
       }
-      const start = (BigInt(hi) << 32n) | BigInt(lo);
-      if (pc - start < BigInt(len)) return fde ?? this.fdeAtOffset(this.#off[j]!);
+      if (pc - start < BigInt(len)) return fde ?? this.#indexedFde(j, start);
     }
     return null;
+  }
+
+  /**
+   * The `j`th FDE of the index, which must start where the index says
+   * (`.eh_frame_hdr` and a damaged `.eh_frame` can disagree).
+   */
+  #indexedFde(j: number, start: bigint): Fde {
+    const fde = this.fdeAtOffset(this.#off[j]!);
+    if (fde.pcBegin !== start) {
+      this.#error(
+        fde.offset,
+        `FDE starts at ${hex(fde.pcBegin)}, but the search table lists it at ${hex(start)}`,
+      );
+    }
+    return fde;
   }
 
   /** The unwind row in force at `pc`, or null if no FDE covers it. */

@@ -16,7 +16,8 @@
  * frame record ends it as a loop; a caller frame more than
  * {@link MAX_FRAME_SIZE} above its callee as an absurd CFA; a return
  * address that cannot be read as a fault, or that points at nothing mapped
- * as a wild pointer. Those endings are markers ({@link StackTrace.truncated},
+ * as a wild pointer; malformed unwind information for a frame's PC as
+ * corrupt CFI (the frames unwound so far are kept). Those endings are markers ({@link StackTrace.truncated},
  * and a last line of `toString()`: `... stack trace truncated (loop): …`);
  * the normal endings (the outermost frame's CFI says its return address is
  * undefined, ORC's end of stack, a user-mode frame under the kernel, no
@@ -42,7 +43,7 @@ import {
 } from "../arch/x86_64.ts";
 import { cfiUnwindStep } from "../unwind/cfi_step.ts";
 import { framePointerStep } from "../unwind/fp.ts";
-import { FaultError, hex, LookupError } from "../errors.ts";
+import { DecodeError, FaultError, hex, LookupError } from "../errors.ts";
 import type { TypedObject } from "../object/typed_object.ts";
 import {
   type DwarfFrames,
@@ -82,7 +83,9 @@ export type TruncationKind =
   /** Saved registers or the return address could not be read. */
   | "fault"
   /** The return address points at no module and no readable memory. */
-  | "wild_pc";
+  | "wild_pc"
+  /** The unwind information (DWARF CFI or ORC) for the frame's PC is malformed. */
+  | "corrupt_cfi";
 
 /** The result of one {@link Unwinder} step. */
 export type UnwindStep =
@@ -192,7 +195,9 @@ export class MachineFrame implements FrameContext {
         try {
           this.#trampoline = moduleCfi(this.prog, m).rowForPc(lookup)?.row.isSignalFrame ?? false;
         } catch (e) {
-          if (!(e instanceof FaultError)) throw e;
+          // Unreadable or malformed CFI: not known to be a trampoline (the
+          // unwinder reports a malformed one when it reaches the frame).
+          if (!(e instanceof FaultError) && !(e instanceof DecodeError)) throw e;
         }
       }
     }
@@ -227,7 +232,7 @@ export class MachineFrame implements FrameContext {
       });
       if (step.kind !== "unknown") this.#cfa = step.cfa;
     } catch (e) {
-      if (!(e instanceof FaultError)) throw e;
+      if (!(e instanceof FaultError) && !(e instanceof DecodeError)) throw e;
     }
     return this.#cfa;
   }
@@ -631,6 +636,8 @@ export function unwindStack(
       } catch (e) {
         if (e instanceof FaultError) {
           step = { kind: "stop", reason: e.message, truncated: "fault" };
+        } else if (e instanceof DecodeError) {
+          step = { kind: "stop", reason: e.message, truncated: "corrupt_cfi" };
         } else throw e;
       }
       if (step !== null) break;

@@ -1,7 +1,8 @@
 /**
  * Corrupt stacks on a program whose memory the test builds: a frame record
  * that points at itself, a return address into nothing, a CFA far above the
- * stack, an unreadable frame and an endless (but sane) chain. Each ends the
+ * stack, an unreadable frame and an endless (but sane) chain; and a
+ * fixture binary whose .eh_frame disagrees with its .eh_frame_hdr. Each ends the
  * trace with a marker ({@link StackTrace.truncated} and a last line of
  * `String(trace)`), never hangs, and keeps the frames unwound so far.
  */
@@ -14,6 +15,10 @@ import { cfiUnwindStep } from "../../../lib/unwind/cfi_step.ts";
 import type { CfiRow } from "../../../lib/dwarf/cfi.ts";
 import { type DwarfRegisters, X86_64_DWARF } from "../../../lib/arch/x86_64.ts";
 import { X86_64 as PLATFORM } from "../../../lib/platform.ts";
+import { ElfFile } from "../../../lib/elf/elf_file.ts";
+import "../../../lib/targets.ts";
+import { USER, userCorePath } from "../../_programs.ts";
+import { join } from "node:path";
 
 const RIP = X86_64_DWARF.rip, RSP = X86_64_DWARF.rsp, RBP = X86_64_DWARF.rbp;
 const CODE = 0x400000n, CODE_SIZE = 0x10000n;
@@ -151,4 +156,59 @@ Deno.test("corrupt stack: a frame-pointer cycle ends as a loop (rbp must move up
   assert.equal(trace.length, 3);
   assert.equal(trace.truncated, "loop");
   assert.match(trace.stopReason ?? "", /rbp is below rsp/);
+});
+
+Deno.test("corrupt CFI: an .eh_frame that disagrees with .eh_frame_hdr ends the trace there", async () => {
+  // The threads fixture's binary with every FDE's pc_begin (pcrel sdata4,
+  // as gcc writes it) moved 0x40 bytes on: .eh_frame_hdr still lists each
+  // at its old start, so each FDE found for a PC starts elsewhere.
+  const bin = join(USER, "out/bin/gcc-O0/threads");
+  const bytes = Deno.readFileSync(bin);
+  const eh = ElfFile.open(bin).sections.find((s) => s.name === ".eh_frame")!;
+  const dv = new DataView(bytes.buffer);
+  let moved = 0;
+  for (let p = Number(eh.offset), end = p + Number(eh.size); p + 12 <= end;) {
+    const len = dv.getUint32(p, true);
+    if (len === 0) break;
+    if (dv.getUint32(p + 4, true) !== 0) {
+      dv.setInt32(p + 8, dv.getInt32(p + 8, true) + 0x40, true);
+      moved++;
+    }
+    p += 4 + len;
+  }
+  assert.ok(moved > 10, `${moved} FDEs`);
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeFileSync(`${dir}/threads`, bytes);
+    const core = await userCorePath("gcc-O0", "threads", "gcore");
+    const traces = (path: string) => {
+      const prog = new Program();
+      prog.setCoreDump(core);
+      prog.loadDebugInfo([path], { default: false });
+      return [...prog.threads()].map((t) => prog.stackTrace(t));
+    };
+    const good = traces(bin);
+    const bad = traces(`${dir}/threads`);
+    let cut = 0;
+    for (const [i, b] of bad.entries()) {
+      const g = good[i]!;
+      // The frames up to the first one in the binary's code are kept.
+      assert.ok(b.length >= 1 && b.length <= g.length);
+      for (let f = 0; f < b.length; f++) assert.equal(b[f]!.summary(), g[f]!.summary());
+      if (b.truncated === null) {
+        assert.equal(b.length, g.length);
+        continue;
+      }
+      cut++;
+      assert.equal(b.truncated, "corrupt_cfi");
+      assert.ok(b.length < g.length);
+      assert.match(
+        String(b).split("\n").at(-1)!,
+        /^\.\.\. stack trace truncated \(corrupt_cfi\): Cannot decode .*threads \.eh_frame at offset 0x[0-9a-f]+: FDE starts at 0x[0-9a-f]+, but the search table lists it at 0x[0-9a-f]+$/,
+      );
+    }
+    assert.ok(cut >= 3, `${cut} traces cut`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
