@@ -19,6 +19,12 @@
  * - Any other task is asleep in `__switch_to_asm()`: `task->thread.sp`
  *   points at its `struct inactive_task_frame` (callee-saved registers and
  *   the return address into `__schedule()`).
+ * - A task that has exited and whose stack was freed (`task->stack` NULL, a
+ *   zombie) is unwound from what the freed stack still holds, as drgn does:
+ *   until the memory is reused, its last frames (`do_task_dead()` from
+ *   `do_exit()`). Once reused (the switch frame's return address is no
+ *   longer code), its trace is empty, with the marker `no_stack`, where
+ *   drgn 0.0.22 prints garbage frames.
  * - On the running kernel, a task that is on a CPU (`task->on_cpu`) is
  *   refused: its saved context is stale. A runnable task that is not on a
  *   CPU is unwound like a sleeping one.
@@ -51,7 +57,7 @@ import type { Module } from "../program/module.ts";
 import type { Program } from "../program/program.ts";
 import {
   cfiUnwinder,
-  type StackTrace,
+  StackTrace,
   type Unwinder,
   unwindStack,
   type UnwindStep,
@@ -450,8 +456,43 @@ export const orcUnwinder: Unwinder = (prog, frame): UnwindStep | null => {
   }
 };
 
+/**
+ * Whether `task` (asleep) has no kernel stack left to unwind: with the
+ * stack in the task (x86-64 always), a task that has exited can have its
+ * stack freed (`task->stack` NULL) before the task itself, and the memory
+ * reused.
+ */
+function hasNoStack(prog: Program, task: TypedObject): boolean {
+  const t = task.deref_();
+  if (!t.hasMember_("stack") || t.member_("stack").value_() !== 0n) return false;
+  const asleep = kernelInfo(prog).live
+    ? Number(t.hasMember_("on_cpu") ? t.member_("on_cpu").value_() : 0) === 0
+    : runningCpu(prog, task) === null;
+  if (!asleep) return false;
+  // Until the freed stack is reused, it still holds the task's last frames
+  // (do_task_dead() from do_exit()), which drgn shows and which tell how
+  // the task died: they are kept while the switch frame's return address
+  // is still code.
+  try {
+    const pc = switchFrameRegisters(prog, task).registers[RIP]!;
+    return prog.symbol(pc).kind !== "FUNC";
+  } catch (e) {
+    if (e instanceof FaultError || e instanceof LookupError) return true;
+    throw e;
+  }
+}
+
 /** The stack trace of a kernel thread (the provider installed on kernel programs). */
 export function kernelStackTrace(prog: Program, thread: Thread): StackTrace {
+  if (hasNoStack(prog, thread.object)) {
+    // What the kernel's own show_stack() does for such a task: nothing to
+    // unwind (its inactive_task_frame was on the freed stack).
+    const trace = new StackTrace(prog, thread);
+    trace.truncated = "no_stack";
+    trace.stopReason =
+      "the task has exited and its kernel stack was freed and reused (task->stack is NULL)";
+    return trace;
+  }
   const init = kernelInitialRegisters(prog, thread.object);
   return unwindStack(prog, thread, init.registers, init.interrupted, {
     unwinders: [userModeEnd, orcUnwinder, cfiUnwinder],

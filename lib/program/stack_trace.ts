@@ -85,7 +85,9 @@ export type TruncationKind =
   /** The return address points at no module and no readable memory. */
   | "wild_pc"
   /** The unwind information (DWARF CFI or ORC) for the frame's PC is malformed. */
-  | "corrupt_cfi";
+  | "corrupt_cfi"
+  /** The kernel task has exited and its stack was freed: no frames. */
+  | "no_stack";
 
 /** The result of one {@link Unwinder} step. */
 export type UnwindStep =

@@ -197,6 +197,33 @@ Deno.test("kernel threads: drgn's order and count, task objects, crashed and mai
   if (!prev.absent_) assert.equal(prev.value_(), httpd.value_());
 });
 
+Deno.test("kernel stack traces: a zombie whose freed stack was reused has no frames, with a marker", async () => {
+  for (const format of ["mdf-c-d31.kdump", "la57.kdump"] as const) {
+    const prog = await kernelProgram(format);
+    const zombies = (kernelReference(format).tasks as Json[]).filter((t) => t.state === "Z");
+    assert.ok(zombies.length >= 1, format);
+    for (const z of zombies) {
+      const task = prog.thread(z.pid).object;
+      // The kernel NULLs task->stack when it frees the stack; here the memory
+      // was reused (drgn 0.0.22 prints "#0  0xb54"). The sample kernel's
+      // zombie (below) still has its last frames, as drgn shows them.
+      assert.equal(task.stack.value_(), 0n);
+      const trace = prog.stackTrace(task);
+      assert.equal(trace.length, 0);
+      assert.equal(trace.truncated, "no_stack");
+      assert.equal(
+        String(trace),
+        "... stack trace truncated (no_stack): the task has exited and its kernel stack was freed and reused (task->stack is NULL)",
+      );
+    }
+    // Tasks with a stack are unaffected: every other task has frames.
+    for (const t of prog.threads()) {
+      if (zombies.some((z) => z.pid === t.tid)) continue;
+      assert.ok(prog.stackTrace(t).length >= 1, `${format} ${t.tid}`);
+    }
+  }
+});
+
 Deno.test("sample kernel (kdump and QEMU's flattened kdump): module frames unwound by the module's ORC", async () => {
   const ref: Json = JSON.parse(
     Deno.readTextFileSync(new URL("../../data/sample/mdf-c-d31.kdump.json", import.meta.url)),
