@@ -4,10 +4,17 @@
  * next session opening the same file needs no pass over `.debug_info`.
  *
  * Entries are keyed by the file's GNU build ID, and each records the file's
- * size and modification time, the section fingerprint and format versions
- * it was made for, and checksums of its contents; a cache file that does
- * not match in every respect, or is truncated or damaged, is ignored (and
- * replaced by the next write). Files are written to a temporary name and
+ * size and modification time, the format versions it was made for, a
+ * fingerprint of the debug content (each indexed section's size and the
+ * checksums of its first and last 4 KiB), and checksums of its own
+ * contents. An entry is used when the format versions match and either the
+ * size and modification time match, or, failing that, the content
+ * fingerprint does (another copy of the same build, at another path or
+ * with another mtime, shares the entry instead of rewriting it each time
+ * the other copy is opened; a rewrite that keeps the build ID, such as
+ * dwz or a stripped copy, changes section sizes). A cache file that does
+ * not match, or is truncated or damaged, is ignored (and replaced by the
+ * next write). Files are written to a temporary name and
  * renamed, so readers never see half a file. Writing failures (read-only
  * home, full disk, no permission) are silent: the cache is an optimization.
  *
@@ -27,9 +34,10 @@
 import { FileReader } from "../binary/file_reader.ts";
 import { mapFile } from "../binary/mmap.ts";
 import { envFlag, wyvernCacheDir } from "../env.ts";
+import { peekSection } from "./sections.ts";
 
 /** Format version of cache files (bump when the layout or any part's meaning changes). */
-export const CACHE_FORMAT_VERSION = 3;
+export const CACHE_FORMAT_VERSION = 4;
 
 const MAGIC = 0x43445957; // "WYDC" little-endian
 const HEADER_WORDS = 12;
@@ -47,6 +55,13 @@ export interface IndexCacheKey {
    * depends on (e.g. index options); an entry with other values is ignored.
    */
   variant: number[];
+  /**
+   * Words identifying the debug content the entry was built from (see
+   * {@link edgeSums}), computed only when needed: an entry whose size or
+   * mtime differ (another copy of the same build, or the file touched) is
+   * used when these match. Without it, size and mtime must match.
+   */
+  content?: () => number[];
 }
 
 /**
@@ -114,10 +129,19 @@ export function checksum(d: Uint8Array, seed = 0): number {
   return h >>> 0;
 }
 
+/**
+ * The checksums of the first and last 4 KiB of section `d` (read from its
+ * file, not filled, if it is lazy: see `peekSection`).
+ */
+export function edgeSums(d: Uint8Array): number[] {
+  const n = Math.min(4096, d.length);
+  return [checksum(peekSection(d, 0, n)), checksum(peekSection(d, d.length - n, d.length))];
+}
+
 const align8 = (n: number) => (n + 7) & ~7;
 const encoder = new TextEncoder();
 
-/** The header words that identify `key` (written and compared). */
+/** The header words of `key`: magic, format version, then the file's size and mtime (words 2–5). */
 function keyWords(key: IndexCacheKey): number[] {
   return [
     MAGIC,
@@ -141,26 +165,28 @@ function tableChecksum(file: Uint8Array, tableEnd: number): number {
  * Serializes `parts` into one cache file image for `key`. Layout (32-bit
  * little-endian words): a header of magic, format version, size (lo, hi),
  * mtime (lo, hi), variant count, part count, build ID length, checksum of
- * the header and table, body length, 0; a table of the variant words, the
- * part lengths, the build ID bytes (8-aligned) and one checksum per
- * 4 KiB page of the body (8-aligned); then the body: the parts, each
- * 8-byte aligned.
+ * the header and table, body length, content word count; a table of the
+ * variant words, the content words, the part lengths, the build ID bytes
+ * (8-aligned) and one checksum per 4 KiB page of the body (8-aligned);
+ * then the body: the parts, each 8-byte aligned.
  */
 export function encodeCacheFile(key: IndexCacheKey, parts: readonly Uint8Array[]): Uint8Array {
   const id = encoder.encode(key.buildId);
+  const content = key.content?.() ?? [];
   let bodyLength = 0;
   for (const p of parts) bodyLength += align8(p.length);
   const pages = Math.ceil(bodyLength / PAGE);
   const head = HEADER_WORDS * 4;
-  const tableEnd = head + align8((key.variant.length + parts.length) * 4 + id.length) +
-    align8(pages * 4);
+  const words = key.variant.length + content.length + parts.length;
+  const pageSums = head + align8(words * 4 + id.length);
+  const tableEnd = pageSums + align8(pages * 4);
   const out = new Uint8Array(tableEnd + bodyLength);
   const v = new DataView(out.buffer);
   let p = head;
   for (const x of key.variant) v.setUint32((p += 4) - 4, x >>> 0, true);
+  for (const x of content) v.setUint32((p += 4) - 4, x >>> 0, true);
   for (const part of parts) v.setUint32((p += 4) - 4, part.length, true);
   out.set(id, p);
-  const pageSums = head + align8((key.variant.length + parts.length) * 4 + id.length);
   p = tableEnd;
   for (const part of parts) {
     out.set(part, p);
@@ -174,16 +200,16 @@ export function encodeCacheFile(key: IndexCacheKey, parts: readonly Uint8Array[]
       true,
     );
   }
-  const words = [
+  const header = [
     ...keyWords(key),
     key.variant.length,
     parts.length,
     id.length,
     0,
     bodyLength,
-    0,
+    content.length,
   ];
-  words.forEach((w, i) => v.setUint32(i * 4, w >>> 0, true));
+  header.forEach((w, i) => v.setUint32(i * 4, w >>> 0, true));
   v.setUint32(36, tableChecksum(out, tableEnd), true);
   return out;
 }
@@ -316,15 +342,20 @@ function openImage(
   const v0 = new DataView(first.buffer, first.byteOffset, first.byteLength);
   const w = (i: number) => v0.getUint32(i * 4, true);
   const want = keyWords(key);
-  for (let i = 0; i < want.length; i++) if (w(i) !== want[i]! >>> 0) return null;
+  if (w(0) !== want[0] || w(1) !== want[1]) return null;
+  // The same file (size and mtime), or else the same content (below).
+  let sameFile = true;
+  for (let i = 2; i < want.length; i++) if (w(i) !== want[i]! >>> 0) sameFile = false;
+  if (!sameFile && key.content === undefined) return null;
   const nVariant = w(6);
   const nParts = w(7);
   const idLen = w(8);
   const bodyLength = w(10);
-  if (nVariant !== key.variant.length || nParts > 64 || idLen > 256 || w(11) !== 0) return null;
+  const nContent = w(11);
+  if (nVariant !== key.variant.length || nParts > 64 || idLen > 256 || nContent > 256) return null;
   if (bodyLength % 8 !== 0) return null;
   const pages = Math.ceil(bodyLength / PAGE);
-  const pageSums = head + align8((nVariant + nParts) * 4 + idLen);
+  const pageSums = head + align8((nVariant + nContent + nParts) * 4 + idLen);
   const tableEnd = pageSums + align8(pages * 4);
   if (tableEnd + bodyLength !== fileLength) return null;
   let table = first;
@@ -340,6 +371,14 @@ function openImage(
     if (v.getUint32(p, true) !== x >>> 0) return null;
     p += 4;
   }
+  if (!sameFile) {
+    const content = key.content!();
+    if (content.length !== nContent) return null;
+    for (const x of content) {
+      if (v.getUint32(p, true) !== x >>> 0) return null;
+      p += 4;
+    }
+  } else p += nContent * 4;
   const lengths: number[] = [];
   for (let i = 0; i < nParts; i++) {
     lengths.push(v.getUint32(p, true));

@@ -22,7 +22,7 @@
  */
 
 import { envVar } from "../env.ts";
-import { checksum } from "./index_cache.ts";
+import { edgeSums } from "./index_cache.ts";
 import {
   concatEntries,
   dedupeColumns,
@@ -99,12 +99,6 @@ export const SHARED_CONTROL = {
   /** Index of chunk `c`'s first word with `n` workers. */
   chunk: (n: number, c: number) => C_WORKERS + n * W_WORDS + c * 3,
 } as const;
-
-/** @internal Checksums identifying a mapped section (all threads compute them). */
-export function edgeSums(d: Uint8Array): number[] {
-  const n = Math.min(4096, d.length);
-  return [checksum(d.subarray(0, n)), checksum(d.subarray(d.length - n))];
-}
 
 /** Bytes of one entry in a worker's output. */
 export const ENTRY_BYTES = 7 * 4 + 2;

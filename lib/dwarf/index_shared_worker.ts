@@ -9,8 +9,8 @@
 
 import { mapFile } from "../binary/mmap.ts";
 import { EntryBuffer, type ScanInput, unitScanner } from "./index_scan.ts";
+import { edgeSums } from "./index_cache.ts";
 import {
-  edgeSums,
   ENTRY_BYTES,
   outputColumns,
   SHARED_CONTROL as K,

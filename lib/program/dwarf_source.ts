@@ -14,6 +14,7 @@ import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
 import type { DwarfObject } from "../dwarf/object_reader.ts";
 import {
   checksum,
+  edgeSums,
   type IndexCacheKey,
   indexCacheKey,
   indexCacheWritable,
@@ -182,6 +183,7 @@ export function openDwarf(
     : indexCacheKey(elf.path, buildId, variant);
   const sections = dwarfSectionsOf(elf, options.sectionAddress, key !== null);
   if (sections === null) return null;
+  if (key !== null) key.content = () => contentWords(sections);
   const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path };
   if (key !== null) {
     // The unit table is read now, the index as lookups reach its pages.
@@ -220,6 +222,27 @@ export function openDwarf(
     dwarf.indexOnDemand(key !== null && indexCacheWritable() ? save : undefined);
   }
   return dwarf;
+}
+
+/** The sections an index cache entry depends on (what the unit table and the index scan read). */
+const INDEXED_SECTIONS = [
+  "info",
+  "abbrev",
+  "str",
+  "lineStr",
+  "strOffsets",
+  "types",
+  "line",
+] as const;
+
+/** The cache key's content words: per indexed section, its size and {@link edgeSums}. */
+function contentWords(s: DwarfSections): number[] {
+  const out: number[] = [];
+  for (const k of INDEXED_SECTIONS) {
+    const d = s[k];
+    out.push(...(d === undefined ? [0, 0, 0] : [d.length, ...edgeSums(d)]));
+  }
+  return out;
 }
 
 function kindsOf(flags: number): ObjectLookupKind[] {

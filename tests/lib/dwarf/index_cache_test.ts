@@ -1,6 +1,7 @@
 /**
- * The on-disk DWARF index cache: entries are used only for the very file
- * they were built from (build ID, size, mtime, format versions, checksum),
+ * The on-disk DWARF index cache: entries are used only for the file they
+ * were built from (build ID, format versions, checksum, and size and mtime
+ * or else the debug sections' fingerprint: copies of a file share one),
  * damaged entries are ignored and rebuilt, `WYVERN_NO_CACHE` is honoured,
  * and an unwritable cache directory is tolerated. Answers are always those
  * of a fresh index.
@@ -14,12 +15,12 @@ import {
   encodeCacheFile,
   indexCacheDir,
   type IndexCacheKey,
-  indexCacheKey,
 } from "../../../lib/dwarf/index_cache.ts";
 import { deserializeUnits, parseUnitHeaders, serializeUnits } from "../../../lib/dwarf/unit.ts";
 import { DecodeError, LookupError } from "../../../lib/errors.ts";
 import type { DwarfInfo } from "../../../lib/dwarf/dwarf_info.ts";
 import { Program } from "../../../lib/program/program.ts";
+import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { USER } from "../elf/_fixtures.ts";
 
 const TYPES = join(USER, "out/bin/gcc-O0/types");
@@ -188,7 +189,8 @@ Deno.test("index cache: another file at the same path gets fresh answers", () =>
       assert.equal(cacheFiles(dir).length, 2);
 
       // 2. The same build ID as the cached `types` entry, but another file:
-      // the size and mtime in the entry do not match, so it is not used.
+      // neither the size and mtime nor the debug sections match, so the
+      // entry is not used.
       const data = Deno.readFileSync(DATASTRUCTS);
       const n = replaceBytes(data, hexBytes(buildIdOf(DATASTRUCTS)), hexBytes(buildIdOf(TYPES)));
       assert.ok(n >= 1);
@@ -199,17 +201,31 @@ Deno.test("index cache: another file at the same path gets fresh answers", () =>
       assert.equal(buildIdOf(bin), buildIdOf(TYPES));
       assert.deepEqual(answers(load(bin)), freshAnswers(DATASTRUCTS));
 
-      // 3. Same size and build ID, another mtime: rebuilt and re-keyed.
+      // 3. The same build ID, size and debug sections, another mtime (the
+      // file touched) or another path (a copy): the entry is used as it is.
       Deno.copyFileSync(TYPES, bin);
       assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
+      const file = join(dir, `dwarf-index-${buildIdOf(TYPES)}.bin`);
+      const entry = Deno.readFileSync(file);
       const later = new Date(Date.now() + 60_000);
       Deno.utimeSync(bin, later, later);
-      const key = indexCacheKey(bin, buildIdOf(TYPES), []);
-      assert.ok(key);
-      const file = join(dir, `dwarf-index-${buildIdOf(TYPES)}.bin`);
-      const stale = Deno.readFileSync(file);
       assert.deepEqual(answers(load(bin)), freshAnswers(TYPES));
-      assert.notDeepEqual(Deno.readFileSync(file), stale, "entry rewritten for the new mtime");
+      const copy = join(tmp, "copy-of-types");
+      Deno.copyFileSync(TYPES, copy);
+      assert.deepEqual(answers(load(copy)), freshAnswers(TYPES));
+      assert.deepEqual(Deno.readFileSync(file), entry, "entry shared, not rewritten");
+      assert.equal(cacheFiles(dir).length, 2);
+
+      // 4. The same build ID and size, a byte of .debug_str changed (in its
+      // first 4 KiB, which the entry's fingerprint covers): rebuilt.
+      const edited = Deno.readFileSync(TYPES);
+      const str = ElfFile.open(TYPES).section(".debug_str")!;
+      const at = Number(str.offset) + Math.min(100, Number(str.size) - 2);
+      edited[at] = edited[at] === 0x78 ? 0x79 : 0x78;
+      Deno.writeFileSync(bin, edited);
+      Deno.utimeSync(bin, later, later);
+      assert.deepEqual(answers(load(bin)), freshAnswers(bin));
+      assert.notDeepEqual(Deno.readFileSync(file), entry, "entry rewritten for other content");
     });
   } finally {
     Deno.removeSync(tmp, { recursive: true });
@@ -324,6 +340,17 @@ Deno.test("index cache: file images are checked against their key", () => {
   assert.equal(other({ mtimeMs: key.mtimeMs + 1 }), null);
   assert.equal(other({ variant: [1, 2, 0xdeadbeee] }), null);
   assert.equal(other({ variant: [1, 2] }), null);
+  // With content words: another size or mtime is accepted when they match.
+  const words = [7, 0xffffffff, 12345];
+  const withContent = encodeCacheFile({ ...key, content: () => words }, parts);
+  const reopen = (k: Partial<IndexCacheKey>) => decodeCacheFile(withContent, { ...key, ...k });
+  assert.ok(reopen({ content: () => [1] }), "same file: the content is not even compared");
+  assert.ok(reopen({ mtimeMs: 1, content: () => [...words] }));
+  assert.ok(reopen({ size: 9, mtimeMs: 1, content: () => [...words] }));
+  assert.equal(reopen({ mtimeMs: 1, content: () => [7, 0xffffffff, 12346] }), null);
+  assert.equal(reopen({ mtimeMs: 1, content: () => [7, 0xffffffff] }), null);
+  assert.equal(reopen({ mtimeMs: 1 }), null, "no content words: size and mtime must match");
+  assert.equal(reopen({ mtimeMs: 1, buildId: "0123456789abcdee", content: () => words }), null);
   for (let i = 0; i < file.length; i++) {
     const d = file.slice();
     d[i]! ^= 1;
