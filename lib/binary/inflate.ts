@@ -10,7 +10,7 @@
  * zlib when Deno's FFI is granted (native_codecs.ts), then the same decoder
  * compiled to WebAssembly (below), which is fast from its first call: a
  * short session's hundred kdump pages decode in 2.3 ms instead of 7.4
- * (0.5 ms with the system's zlib).
+ * (2.0 ms with the system's zlib, 0.4 of it loading it).
  *
  * Decoding goes straight into a caller-allocated buffer, whose length
  * bounds the output; bytes past the decoded length may be overwritten

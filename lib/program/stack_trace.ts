@@ -17,8 +17,9 @@
  * {@link MAX_FRAME_SIZE} above its callee as an absurd CFA; a return
  * address that cannot be read as a fault, or that points at nothing mapped
  * as a wild pointer; malformed unwind information for a frame's PC as
- * corrupt CFI (the frames unwound so far are kept). Those endings are markers ({@link StackTrace.truncated},
- * and a last line of `toString()`: `... stack trace truncated (loop): …`);
+ * corrupt CFI (the frames unwound so far are kept). Those endings are
+ * markers ({@link StackTrace.truncated}, and a last line of `toString()`:
+ * `... stack trace truncated (loop): …`);
  * the normal endings (the outermost frame's CFI says its return address is
  * undefined, ORC's end of stack, a user-mode frame under the kernel, no
  * unwind information at all) print exactly as drgn prints them.
@@ -86,7 +87,7 @@ export type TruncationKind =
   | "wild_pc"
   /** The unwind information (DWARF CFI or ORC) for the frame's PC is malformed. */
   | "corrupt_cfi"
-  /** The kernel task has exited and its stack was freed: no frames. */
+  /** The kernel task has exited and its freed stack was reused: no frames (see kernel_stack.ts). */
   | "no_stack";
 
 /** The result of one {@link Unwinder} step. */
