@@ -99,8 +99,10 @@ export class X86PageTable {
         entry = this.#table(table).getBigUint64(index * 8, true);
       } catch (e) {
         if (e instanceof FaultError) {
+          // Keep the reason (excluded page, truncated file, …).
+          const why = e.message.replace(/: -?0x[0-9a-f]+$/, "");
           throw new FaultError(
-            `could not read page table (level ${level}) at physical address`,
+            `could not read page table (level ${level}) (${why}) at physical address`,
             table + BigInt(index * 8),
             true,
           );

@@ -304,6 +304,17 @@ Deno.test("kernel: truncated and corrupted dumps give typed errors or faults", a
         t.comm.string_();
       }
     }, (e: unknown) => e instanceof FaultError && e.address > 0n);
+    // Cut further, the page tables are lost too: the fault says why.
+    const small = join(dir, "small.kdump");
+    Deno.writeFileSync(small, kdump.subarray(0, 3_000_000));
+    const sp = open(small, await debugFiles());
+    assert.throws(
+      () => sp.object("init_task").comm.string_(),
+      (e: unknown) =>
+        e instanceof FaultError &&
+        /^could not read page table \(level \d\) \(.*page data at file offset 0x[0-9a-f]+ \(\d+ bytes\) is past the end of the file\) at physical address: 0x[0-9a-f]+$/
+          .test(e.message),
+    );
     assert.ok(
       p.warnings.some((w) => /cannot list loaded kernel modules/.test(w)),
       p.warnings.join(),
