@@ -551,22 +551,46 @@ export class ElfFile {
     if (shnum === 0) shnum = s0.size;
     if (phnum === PN_XNUM) phnum = s0.info;
     if (shstrndx === SHN.XINDEX) shstrndx = s0.link;
+    const table = () => {
+      const sections = this.#sectionTable(shnum, shentsize, shstrndx);
+      return [sections, sections.length === 0 ? 0 : shstrndx, phnum] as [
+        ElfSection[],
+        number,
+        number,
+      ];
+    };
+    if (this.type !== ET.CORE) return table();
+    // A core dump needs no section but section 0 (for a program header count
+    // over 65534): a truncated one keeps its segments.
+    try {
+      return table();
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.warnings.push(`ignoring the section headers: ${e.message}`);
+      return [[], 0, phnum];
+    }
+  }
+
+  /** The sections, once section 0 has resolved `shnum` and `shstrndx` (see {@link #parseSectionTable}). */
+  #sectionTable(shnum: number, shentsize: number, shstrndx: number): ElfSection[] {
+    const size = this.reader.size;
+    const shoff = this.shoff;
     if (shnum > (size - shoff) / shentsize) {
       throw new DecodeError(
-        `section headers of ${path}`,
+        `section headers of ${this.path}`,
         shoff,
         `${shnum} section headers of ${shentsize} bytes extend past the end of the file (${size} bytes); the file may be truncated`,
       );
     }
-    if (shnum === 0) return [[], 0, phnum];
+    if (shnum === 0) return [];
     if (shstrndx >= shnum) {
       throw new DecodeError(
-        `ELF header of ${path}`,
-        is64 ? 62 : 50,
+        `ELF header of ${this.path}`,
+        this.is64 ? 62 : 50,
         `section name string table index ${shstrndx} is out of range (${shnum} sections)`,
       );
     }
-    return [this.#readSections(shoff, shnum, shentsize, shstrndx), shstrndx, phnum];
+    return this.#readSections(shoff, shnum, shentsize, shstrndx);
   }
 
   #sectionHeader(v: DataView, p: number, index: number, name: string): ElfSection {

@@ -19,7 +19,7 @@ import { NT, PT } from "../elf/constants.ts";
 import { parseNotes } from "../elf/notes.ts";
 import { parsePrstatus, type Prstatus } from "../elf/core_notes.ts";
 import { FaultError, TargetError } from "../errors.ts";
-import { FileSource, type MemorySource, ZeroSource } from "../memory/memory_reader.ts";
+import { FaultSource, FileSource, type MemorySource, ZeroSource } from "../memory/memory_reader.ts";
 import type { Program } from "../program/program.ts";
 import { X86_64 } from "../platform.ts";
 import { DiskDump } from "./dump/diskdump.ts";
@@ -240,19 +240,26 @@ function addElfSegments(
   const phys: { start: bigint; end: bigint; source: MemorySource }[] = [];
   const virt: { start: bigint; end: bigint; source: MemorySource }[] = [];
   const zero = new ZeroSource();
+  const lost = new FaultSource("not in the dump, whose file is truncated");
   for (const seg of elf.segments) {
     if (seg.type !== PT.LOAD || seg.memsz === 0) continue;
-    let filesz = Math.min(seg.filesz, seg.memsz);
+    // [0, inFile) is in the file; [inFile, filesz) was cut off with the
+    // end of the file (a fault, never zeros); [filesz, memsz) is zeros
+    // (ELF's rule, which makedumpfile -E uses for excluded pages).
+    const filesz = Math.min(seg.filesz, seg.memsz);
+    let inFile = filesz;
     if (seg.offset + filesz > reader.size) {
       truncated = true;
-      filesz = Math.max(0, Math.min(filesz, reader.size - seg.offset));
+      inFile = Math.max(0, Math.min(filesz, reader.size - seg.offset));
     }
-    const data = filesz > 0 ? new FileSource(reader, seg.offset, filesz) : null;
+    const data = inFile > 0 ? new FileSource(reader, seg.offset, inFile) : null;
+    const iEnd = BigInt(inFile);
     const fEnd = BigInt(filesz);
     const mEnd = BigInt(seg.memsz);
     const physValid = seg.paddr !== 0xffffffffffffffffn && !(live && seg.paddr === 0n);
     const add = (list: typeof phys, base: bigint) => {
-      if (data) list.push({ start: base, end: base + fEnd, source: data });
+      if (data) list.push({ start: base, end: base + iEnd, source: data });
+      if (fEnd > iEnd) list.push({ start: base + iEnd, end: base + fEnd, source: lost });
       if (mEnd > fEnd) list.push({ start: base + fEnd, end: base + mEnd, source: zero });
     };
     if (physValid) add(phys, seg.paddr);
