@@ -11,6 +11,9 @@
 #    kernel booted with `-cpu max` (5-level paging on), 128 MiB, KASLR, with the same
 #    busybox guest as the fixture in /work/shared/fixtures/kernel (guest/init.debian,
 #    guest/kfixproc.c), dumped, and converted with `makedumpfile -c -d 31`.
+#  * the KEXEC dump (tests/data/kernel/kexec-512m/, kexec-* steps): the same kernel
+#    crashed (sysrq c) and captured by a kexec'd crash kernel with makedumpfile: a real
+#    kdump, with the kernel's own NT_PRSTATUS notes.
 #
 # Usage (as root for `deps`; the other steps need no root):
 #   bash scripts/sample/make.sh                      # every step; skips what is up to date
@@ -83,7 +86,20 @@
 #   panic-ship        -> tests/data/kernel/panic-sample/: the -c -d 31 kdump, wyvern_panic.ko.zst
 #                     (with DWARF), console.log, boot.json, SHA256SUMS, drgn.json (drgn
 #                     0.0.22's traces, from tests/data/kernel/irq-sample/drgn_ref.py)
-#   (the irq-*, nmi-* and panic-* steps are not in the default STEPS: name them)
+#   kexec-initramfs   (after la57-fetch) two busybox-static initramfs images: the crash
+#                     kernel's (guest/init.capture, makedumpfile and its libraries), and the
+#                     first kernel's (guest/init.kexec, guest/kfixproc.c, the 5 modules,
+#                     kexec and its libraries, vmlinuz, the crash kernel's initramfs)
+#   kexec-dump        boot Debian's kernel (-cpu max,la57=off, -smp 2, -m $KEXEC_MEM,
+#                     crashkernel=$KEXEC_CRASH): /init loads the crash kernel with
+#                     `kexec -p` and panics (sysrq c); the crash kernel writes
+#                     `makedumpfile -F -c -d 31 /proc/vmcore` to the second serial port and
+#                     powers off; makedumpfile -R makes the kdump file. A real kdump: the
+#                     NT_PRSTATUS notes are kexec's (the panicking CPU's registers from
+#                     crash_setup_regs(), the other CPU's from its crash NMI)
+#   kexec-reference   drgn 0.0.22 on it -> tests/data/kernel/kexec-${KEXEC_MEM,,}/ (the
+#                     kdump, drgn's JSON, console.log, boot.json)
+#   (the irq-*, nmi-*, panic-* and kexec-* steps are not in the default STEPS: name them)
 #
 # Choices for the sample (all to keep scripts/sample/ near 10 MB):
 #  * sample.config leaves out keyboard/mouse/VGA console/HID/cpufreq/ptys and other
@@ -120,6 +136,11 @@ DEB="$SCRATCH/debian"
 LA57_MEM="${LA57_MEM:-128M}"
 LA57="$SCRATCH/la57-${LA57_MEM,,}"
 LA57_REPO="$REPO/tests/data/kernel/la57-${LA57_MEM,,}"
+# Real kdump (kexec) of the same kernel.
+KEXEC_MEM="${KEXEC_MEM:-512M}"
+KEXEC_CRASH="${KEXEC_CRASH:-192M}"
+KEXEC="$SCRATCH/kexec-${KEXEC_MEM,,}"
+KEXEC_REPO="$REPO/tests/data/kernel/kexec-${KEXEC_MEM,,}"
 
 # Sample kernel.
 SAMPLE="$SCRATCH/sample"
@@ -657,6 +678,101 @@ step_panic_dump() {
 step_panic_convert() { module_sample_convert panic; }
 step_panic_ship() { module_sample_ship panic; }
 
+# ---------------------------------------------------------------- kexec -----
+# copy_with_libs ROOT FILE...: FILE and the shared libraries ldd lists for it, at the
+# same paths under ROOT.
+copy_with_libs() {
+  local root=$1 f l; shift
+  for f in "$@"; do
+    mkdir -p "$root$(dirname "$f")"; cp -L "$f" "$root$f"
+    for l in $(ldd "$f" | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$l")"; cp -L "$l" "$root$l"; done
+  done
+}
+
+# busybox_root DIR: a fresh root with busybox-static and its applet links.
+busybox_root() {
+  local r=$1 a; rm -rf "$r"; mkdir -p "$r"/{bin,sbin,proc,sys,dev,tmp,etc,boot,lib/modules}
+  cp /bin/busybox "$r/bin/busybox"
+  for a in $("$r/bin/busybox" --list); do [[ "$a" == busybox ]] || ln -s busybox "$r/bin/$a"; done
+}
+
+# cpio_gz DIR OUT: the newc archive of DIR, gzip'd (timestamps zeroed).
+cpio_gz() {
+  find "$1" -exec touch -h -d @0 {} +
+  (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --reproducible -R 0:0 --quiet | gzip -6n) > "$2.tmp"
+  mv "$2.tmp" "$2"
+}
+
+step_kexec_initramfs() {
+  local ird="$KEXEC/initramfs.cpio.gz" m
+  if [[ -s "$ird" && "$FORCE" != 1 ]]; then log "kexec-initramfs: up to date"; return; fi
+  mkdir -p "$KEXEC"
+  local c="$KEXEC/capture-root" r="$KEXEC/root"
+  busybox_root "$c"
+  copy_with_libs "$c" "$(command -v makedumpfile)"
+  install -m 0755 "$HERE/guest/init.capture" "$c/init"
+  busybox_root "$r"
+  cpio_gz "$c" "$r/boot/capture.cpio.gz"
+  copy_with_libs "$r" "$(command -v kexec)"
+  cp "$DEB/vmlinuz-$KVER" "$r/boot/vmlinuz"
+  gcc -static -O2 -s -pthread -o "$r/bin/kfixproc" "$HERE/guest/kfixproc.c"
+  install -m 0755 "$HERE/guest/init.kexec" "$r/init"
+  for m in $MODS; do cp "$DEB/modules/$(basename "$m").ko" "$r/lib/modules/"; done
+  cpio_gz "$r" "$ird"
+  rm -rf "$c" "$r"
+  log "kexec-initramfs: $(stat -c %s "$ird") bytes"
+}
+
+step_kexec_dump() {
+  local d="$KEXEC"
+  if [[ -s "$d/vmcore.mdf-c-d31.kdump" && "$d/vmcore.mdf-c-d31.kdump" -nt "$d/initramfs.cpio.gz" && "$FORCE" != 1 ]]; then
+    log "kexec-dump: up to date"; return
+  fi
+  local W="$d/run"; rm -rf "$W"; mkdir -p "$W"
+  local cmdline="console=ttyS0 crashkernel=$KEXEC_CRASH panic=-1"
+  local qemu=(qemu-system-x86_64 -nodefaults -no-user-config -accel "$ACCEL" -cpu max,la57=off
+    -smp 2 -m "$KEXEC_MEM" -display none -no-reboot
+    -kernel "$DEB/vmlinuz-$KVER" -initrd "$d/initramfs.cpio.gz" -append "$cmdline"
+    -device vmcoreinfo -serial "file:$W/console.log" -serial "file:$W/vmcore.flat" -monitor none)
+  log "booting: ${qemu[*]}"
+  local t0 t1; t0=$(date +%s.%N)
+  timeout "$READY_TIMEOUT_S" "${qemu[@]}" > "$W/qemu.log" 2>&1 || cat "$W/qemu.log" >&2
+  t1=$(date +%s.%N)
+  grep -q "CAPTURE_DONE rc=0" "$W/console.log" || {
+    tail -40 "$W/console.log" >&2; log "kexec-dump: the crash kernel did not write the dump"; return 1
+  }
+  rm -f "$d/vmcore.mdf-c-d31.kdump"
+  makedumpfile -R "$d/vmcore.mdf-c-d31.kdump" < "$W/vmcore.flat" >&2
+  cp "$W/console.log" "$d/console.log"
+  chmod 0644 "$d/vmcore.mdf-c-d31.kdump" "$d/console.log"
+  "$PY" - "$d" "$ACCEL" "$KEXEC_MEM" "$cmdline" "$t0" "$t1" "$(qemu-system-x86_64 --version | head -1)" <<'EOF'
+import json, re, sys
+d, accel, mem, cmdline, t0, t1, qver = sys.argv[1:]
+con = open(f"{d}/console.log", errors="replace").read()
+up = re.search(r"KEXEC_UPTIME (\S+)", con)
+json.dump({
+    "qemu": qver, "accel": accel, "cpu": "max,la57=off", "smp": 2, "memory": mem,
+    "kernel_cmdline": cmdline, "ready_pattern": "KEXEC_READY",
+    "crash_kernel_cmdline": "console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=-1",
+    "capture": "makedumpfile -F -c -d 31 /proc/vmcore > /dev/ttyS1; makedumpfile -R on the host",
+    "host_seconds_qemu_start_to_poweroff": round(float(t1) - float(t0), 2),
+    "guest_uptime_at_ready": float(up.group(1)) if up else None,
+}, open(f"{d}/boot.json", "w"), indent=2)
+open(f"{d}/boot.json", "a").write("\n")
+EOF
+  log "kexec-dump: $(stat -c %s "$d/vmcore.mdf-c-d31.kdump") bytes"
+}
+
+step_kexec_reference() {
+  local m debugs=()
+  for m in $MODS; do debugs+=("$DEB/debug/$(basename "$m").ko"); done
+  mkdir -p "$KEXEC_REPO"
+  drgn_ref "$KEXEC/mdf-c-d31.kdump.json" "$KEXEC/vmcore.mdf-c-d31.kdump" "$VMLINUX_DEB" "${debugs[@]}"
+  cp -f "$KEXEC/vmcore.mdf-c-d31.kdump" "$KEXEC/console.log" "$KEXEC/boot.json" \
+    "$KEXEC/mdf-c-d31.kdump.json" "$KEXEC_REPO/"
+  log "kexec-reference: $(du -sh "$KEXEC_REPO" | cut -f1) in $KEXEC_REPO"
+}
+
 timed() {
   local s=$1 t0; t0=$(date +%s.%N)
   log "== step $s"
@@ -664,7 +780,7 @@ timed() {
   printf '%s %s %.1f\n' "$(date -u +%FT%TZ)" "$s" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$SCRATCH/timings.txt"
 }
 
-for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference irq-module irq-initramfs irq-dump irq-convert irq-ship nmi-module nmi-initramfs nmi-dump nmi-convert nmi-ship panic-module panic-initramfs panic-dump panic-convert panic-ship; do
+for s in deps la57-fetch la57-initramfs la57-dump la57-convert la57-reference sample-kernel sample-initramfs sample-dump sample-convert sample-ship sample-reference irq-module irq-initramfs irq-dump irq-convert irq-ship nmi-module nmi-initramfs nmi-dump nmi-convert nmi-ship panic-module panic-initramfs panic-dump panic-convert panic-ship kexec-initramfs kexec-dump kexec-reference; do
   if want "$s"; then timed "$s"; fi
 done
 log "all requested steps done"

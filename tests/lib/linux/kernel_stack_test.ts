@@ -13,7 +13,6 @@
 import assert from "node:assert/strict";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
-import type { StackTrace } from "../../../lib/program/stack_trace.ts";
 import { LookupError } from "../../../lib/errors.ts";
 import {
   type KernelFormat,
@@ -23,43 +22,10 @@ import {
   sampleQemuDump,
   sampleVmlinux,
 } from "../../_programs.ts";
+import { describeFrames, hex as hx } from "./_kernel_checks.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-const hx = (v: bigint) => "0x" + v.toString(16);
-
-/** A frame as the kernel reference records it. */
-function describe(trace: StackTrace): Json[] {
-  return trace.frames.map((f) => {
-    let symbol: string | null = null, offset: number | undefined;
-    try {
-      const s = f.symbol();
-      symbol = s.name;
-      offset = Number(f.pc - s.address);
-    } catch (e) {
-      if (!(e instanceof LookupError)) throw e;
-    }
-    let source: string | null = null;
-    try {
-      const s = f.source();
-      source = `${s.file}:${s.line}`;
-    } catch (e) {
-      if (!(e instanceof LookupError)) throw e;
-    }
-    const d: Json = {
-      interrupted: f.interrupted,
-      is_inline: f.isInline,
-      name: f.name,
-      pc: hx(f.pc),
-      source,
-      sp: hx(f.sp),
-      symbol,
-    };
-    if (offset !== undefined) d.symbol_offset = offset;
-    return d;
-  });
-}
 
 /** Names of the idle loop on CPU 0 of the fixture kernel (Debian 6.1, QEMU TCG). */
 const CPU0_IDLE = [
@@ -95,7 +61,7 @@ async function checkKernelFormat(format: KernelFormat, refFormat: KernelFormat) 
       continue;
     }
     assert.equal(String(trace), entry.text, key);
-    assert.deepEqual(describe(trace), entry.frames, key);
+    assert.deepEqual(describeFrames(trace), entry.frames, key);
     compared++;
   }
   assert.ok(compared >= 9, `${compared}`);
