@@ -24,7 +24,7 @@
 #
 # Steps (run in this order; each skips its work when its outputs exist, unless FORCE=1):
 #   deps              apt-get install qemu-system-x86 busybox-static linux-source-6.1
-#                     makedumpfile python3-drgn gcc make flex bison bc libelf-dev libssl-dev
+#                     makedumpfile kexec-tools python3-drgn gcc make flex bison bc libelf-dev libssl-dev
 #                     cpio zstd xz-utils binutils libc6-dev dwz
 #   la57-fetch        `apt-get download linux-image-6.1.0-56-amd64=6.1.192-2` (70 MB) for
 #                     vmlinuz and the 5 guest modules; the debug vmlinux and the modules'
@@ -165,7 +165,7 @@ mkdir -p "$CACHE" "$DEB" "$LA57" "$SAMPLE" "$SOUT" "$SDUMP"
 
 # ---------------------------------------------------------------- deps -----
 step_deps() {
-  local pkgs="qemu-system-x86 busybox-static linux-source-6.1 makedumpfile python3-drgn gcc make flex bison bc libelf-dev libssl-dev cpio zstd xz-utils binutils libc6-dev dwz"
+  local pkgs="qemu-system-x86 busybox-static linux-source-6.1 makedumpfile kexec-tools python3-drgn gcc make flex bison bc libelf-dev libssl-dev cpio zstd xz-utils binutils libc6-dev dwz"
   local missing=() p
   for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
