@@ -33,3 +33,13 @@ export function wyvernCacheDir(): string | null {
   const home = envVar("HOME");
   return home ? `${home}/.cache/wyvern` : null;
 }
+
+/**
+ * The directory the standard places for debug files (`/usr/lib/debug`,
+ * `/boot`, `/lib/modules`) are looked up under: `$WYVERN_SYSROOT` (a tree
+ * holding another machine's or another release's debug packages), else ""
+ * (the root).
+ */
+export function sysroot(): string {
+  return (envVar("WYVERN_SYSROOT") ?? "").replace(/\/+$/, "");
+}

@@ -10,21 +10,24 @@
 import { join } from "../path.ts";
 import type { ElfFile } from "../elf/elf_file.ts";
 import { ET } from "../elf/constants.ts";
+import { sysroot } from "../env.ts";
 
-/** Where vmlinux is looked for, for release `r` (drgn's list). */
+/** Where vmlinux is looked for, for release `r` (drgn's list), under `$WYVERN_SYSROOT` (see `sysroot`). */
 export function vmlinuxCandidates(release: string): string[] {
+  const root = sysroot();
   return [
     `/usr/lib/debug/boot/vmlinux-${release}`,
     `/usr/lib/debug/lib/modules/${release}/vmlinux`,
     `/boot/vmlinux-${release}`,
     `/lib/modules/${release}/build/vmlinux`,
     `/lib/modules/${release}/vmlinux`,
-  ];
+  ].map((p) => root + p);
 }
 
-/** Directories searched for kernel module `.ko` files of release `r`. */
+/** Directories searched for kernel module `.ko` files of release `r`, under `$WYVERN_SYSROOT`. */
 export function moduleDirs(release: string): string[] {
-  return [`/usr/lib/debug/lib/modules/${release}`, `/lib/modules/${release}`];
+  const root = sysroot();
+  return [`${root}/usr/lib/debug/lib/modules/${release}`, `${root}/lib/modules/${release}`];
 }
 
 function isFile(path: string): boolean {

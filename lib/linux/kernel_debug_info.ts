@@ -23,7 +23,9 @@ import {
   isKernelModuleFile,
   kernelModuleName,
   moduleDirs,
+  vmlinuxCandidates,
 } from "./find_vmlinux.ts";
+import { dirname } from "../path.ts";
 import { forEachLoadedModule, type LoadedModule } from "./kernel_modules.ts";
 
 /** The kernel's per-CPU section: its symbols are offsets, not relocated by KASLR. */
@@ -208,7 +210,9 @@ export function loadKernelDebugInfo(
     }
     if (kernel === null) {
       prog.warn(
-        `missing debug info for the kernel ${vi.osrelease}: no matching vmlinux found (looked in /usr/lib/debug/boot, /usr/lib/debug/lib/modules/${vi.osrelease}, /boot, /lib/modules/${vi.osrelease}/build, /lib/modules/${vi.osrelease}); give it with -s`,
+        `missing debug info for the kernel ${vi.osrelease}: no matching vmlinux found (looked in ${
+          [...new Set(vmlinuxCandidates(vi.osrelease).map(dirname))].join(", ")
+        }); give it with -s`,
       );
     }
   }

@@ -17,9 +17,12 @@ import type { Program } from "../program/program.ts";
 import { Module } from "../program/module.ts";
 import { attachDebugInfo, attachSymbols } from "../program/debug_info.ts";
 import { type CoreInfo, vdsoImage } from "./userspace_core.ts";
+import { sysroot } from "../env.ts";
 
-/** Directories searched for `.build-id/xx/yyyy.debug` files. */
-export const DEBUG_DIRS = ["/usr/lib/debug"];
+/** Directories searched for `.build-id/xx/yyyy.debug` files (under `$WYVERN_SYSROOT`). */
+function debugDirs(): string[] {
+  return [`${sysroot()}/usr/lib/debug`];
+}
 
 function tryOpen(path: string): ElfFile | null {
   try {
@@ -50,13 +53,13 @@ function debugLinkCandidates(elf: ElfFile): string[] {
   if (!link) return [];
   const dir = dirname(elf.path);
   const out = [join(dir, link.name), join(dir, ".debug", link.name)];
-  for (const d of DEBUG_DIRS) out.push(join(d, dir, link.name));
+  for (const d of debugDirs()) out.push(join(d, dir, link.name));
   return out;
 }
 
 function buildIdPaths(buildId: string): string[] {
   if (buildId.length < 4) return [];
-  return DEBUG_DIRS.map((d) =>
+  return debugDirs().map((d) =>
     join(d, ".build-id", buildId.slice(0, 2), buildId.slice(2) + ".debug")
   );
 }

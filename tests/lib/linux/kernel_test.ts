@@ -195,11 +195,57 @@ Deno.test("kernel: a mismatched vmlinux is refused with a warning, never used", 
     () => p.object("init_task"),
     /could not find 'init_task' \(no debug info is loaded for the kernel: give its vmlinux with -s\)/,
   );
-  // The default search finds nothing on this machine: a warning, not an error.
+  // The default search finds nothing (an empty sysroot, whatever this
+  // machine has installed): a warning, not an error.
+  const empty = Deno.makeTempDirSync();
   const q = new Program();
   q.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
-  q.loadDebugInfo([], { default: true });
+  withSysroot(empty, () => q.loadDebugInfo([], { default: true }));
   assert.ok(q.warnings.some((w) => /missing debug info for the kernel 6\.1\.0-56-amd64/.test(w)));
+  Deno.removeSync(empty);
+});
+
+/** Runs `fn` with `WYVERN_SYSROOT` set to `root`, then restores it. */
+function withSysroot<T>(root: string, fn: () => T): T {
+  const saved = Deno.env.get("WYVERN_SYSROOT");
+  Deno.env.set("WYVERN_SYSROOT", root);
+  try {
+    return fn();
+  } finally {
+    if (saved === undefined) Deno.env.delete("WYVERN_SYSROOT");
+    else Deno.env.set("WYVERN_SYSROOT", saved);
+  }
+}
+
+Deno.test("kernel: the default search finds vmlinux and module debug files under WYVERN_SYSROOT", async () => {
+  // Debian's layout of linux-image-*-dbg, in a tree of its own.
+  const root = Deno.makeTempDirSync();
+  try {
+    const rel = "6.1.0-56-amd64";
+    const mods = `${root}/usr/lib/debug/lib/modules/${rel}/kernel`;
+    Deno.mkdirSync(`${root}/usr/lib/debug/boot`, { recursive: true });
+    Deno.mkdirSync(`${mods}/drivers/block`, { recursive: true });
+    Deno.mkdirSync(`${mods}/fs/minix`, { recursive: true });
+    Deno.symlinkSync(await vmlinux(), `${root}/usr/lib/debug/boot/vmlinux-${rel}`);
+    Deno.symlinkSync(join(KERNEL, "debug/loop.ko"), `${mods}/drivers/block/loop.ko`);
+    Deno.symlinkSync(join(KERNEL, "debug/minix.ko"), `${mods}/fs/minix/minix.ko`);
+    const p = new Program();
+    p.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
+    withSysroot(root, () => {
+      p.loadDebugInfo([], { default: true });
+      const found = p.modules.filter((m) => m.hasDebugInfo).map((m) => m.name).sort();
+      assert.deepEqual(found, ["kernel", "loop", "minix"]);
+    });
+    assert.equal(p.object("init_task").comm.string_(), "swapper/0");
+    assert.ok(
+      p.warnings.some((w) =>
+        w === "missing debug info for kernel modules: dummy, brd, qemu_fw_cfg"
+      ),
+      p.warnings.join("\n"),
+    );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
 });
 
 /** Copies the first `n` bytes of `from` to `to` (without reading the whole file). */

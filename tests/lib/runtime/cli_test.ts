@@ -16,9 +16,12 @@ const KDUMP = join(KERNEL, "vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump");
 const CORE = join(USER, "out/core/gcc-O0/types.gcore");
 const BIN = join(USER, "out/bin/gcc-O0/types");
 
-async function run(args: string[], perms = ["-A"]) {
-  return await runDeno(["run", ...perms, ...args]);
+async function run(args: string[], perms = ["-A"], env: Record<string, string> = {}) {
+  return await runDeno(["run", ...perms, ...args], env);
 }
+
+/** An empty sysroot: the standard places for debug files hold nothing (whatever this machine has installed). */
+const NOTHING_INSTALLED = { WYVERN_SYSROOT: Deno.makeTempDirSync() };
 
 function script(body: string): string {
   const dir = Deno.makeTempDirSync();
@@ -130,10 +133,17 @@ Deno.test("cli: bad input gives one line and a non-zero exit", async () => {
 });
 
 Deno.test("cli: a core without debug info warns and still runs", async () => {
-  const r = await run([MOD, "-c", KDUMP, "-e", 'prog.object("UTS_RELEASE").string_()']);
+  const r = await run(
+    [MOD, "-c", KDUMP, "-e", 'prog.object("UTS_RELEASE").string_()'],
+    ["-A"],
+    NOTHING_INSTALLED,
+  );
   assert.equal(r.code, 0);
   assert.equal(r.stdout, "6.1.0-56-amd64\n");
   assert.match(r.stderr, /^warning: missing debug info for the kernel 6\.1\.0-56-amd64/);
+  assert.ok(
+    r.stderr.includes(`(looked in ${NOTHING_INSTALLED.WYVERN_SYSROOT}/usr/lib/debug/boot, `),
+  );
 });
 
 Deno.test("cli: module warnings come when a script needs the modules, not before", async () => {
@@ -149,7 +159,7 @@ Deno.test("cli: module warnings come when a script needs the modules, not before
       `console.log(prog.modules.filter((m) => m.kind === "linux_kernel_module").length);\n` +
       `console.log(prog.warnings.length);\n`,
   );
-  r = await run([MOD, ...kernelOnly, s]);
+  r = await run([MOD, ...kernelOnly, s], ["-A"], NOTHING_INSTALLED);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "before\n5\n1\n");
   assert.equal(
