@@ -36,7 +36,7 @@ import { DecodeError, FaultError, LookupError, ObjectAbsentError } from "../erro
 import { newAbsent, newValue, type TypedObject, valueFromBytes } from "../object/typed_object.ts";
 import type { Type } from "../types/type.ts";
 import { objectFromLocation, tlsAddress } from "./location.ts";
-import type { Module } from "./module.ts";
+import { type Module, moduleDwarf } from "./module.ts";
 import type { Program } from "./program.ts";
 import type { Thread } from "./thread.ts";
 
@@ -100,7 +100,7 @@ export function unitLineTable(dwarf: DwarfInfo, unit: DwarfUnit): LineTable | nu
  * the module has no DWARF or no unit covers `pc`.
  */
 export function dwarfFramesAt(module: Module, pc: bigint): DwarfFrames | null {
-  const dwarf = module.data.get("dwarf") as DwarfInfo | undefined;
+  const dwarf = moduleDwarf<DwarfInfo>(module);
   if (dwarf === undefined) return null;
   const unit = dwarf.unitForPc(pc);
   if (unit === null) return null;
@@ -376,7 +376,7 @@ function tailCallEntryValue(
   const target = BigInt.asUintN(64, returnPc + BigInt(rel));
   if (target === fn) return undefined;
   const m = ctx.prog.moduleAt(target);
-  const dwarf = m?.data.get("dwarf") as DwarfInfo | undefined;
+  const dwarf = m == null ? undefined : moduleDwarf<DwarfInfo>(m);
   if (m == null || dwarf === undefined) return undefined;
   const sub = dwarf.scopesAt(target - m.bias)[0];
   if (sub === undefined || sub.tag !== DW_TAG.subprogram) return undefined;

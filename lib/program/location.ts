@@ -23,7 +23,7 @@ import {
 import { writeUintBig } from "../object/scalar.ts";
 import { sizeOf, type Type } from "../types/type.ts";
 import type { Program } from "./program.ts";
-import type { Module, ObjectDescriptor } from "./module.ts";
+import { type Module, moduleDwarf, type ObjectDescriptor } from "./module.ts";
 import type { Thread } from "./thread.ts";
 import { setLocationEvaluator } from "./debug_info.ts";
 import { x86_64RegisterName } from "../arch/x86_64.ts";
@@ -210,7 +210,7 @@ export function evaluateGlobal(
   desc: ObjectDescriptor & { kind: "variable" },
   thread: Thread | null,
 ): TypedObject {
-  const dwarf = m.data.get("dwarf") as DwarfInfo | undefined;
+  const dwarf = moduleDwarf<DwarfInfo>(m);
   const expr = desc.locationExpr!;
   const unit = (desc as { unit?: Parameters<DwarfInfo["reader"]["unitInfo"]>[0] }).unit;
   const reg = registersByDwarf(thread?.registers() ?? null);

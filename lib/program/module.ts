@@ -77,8 +77,9 @@ export class Module {
   debugPath: string | null = null;
   /** ELF symbols, once loaded. */
   symtab: SymbolTable | null = null;
-  /** DWARF lookups, once loaded. */
-  debugInfo: DebugInfoSource | null = null;
+  #debugInfo: DebugInfoSource | null = null;
+  /** Loads the debug info {@link deferDebugInfo} put off, or null. */
+  #pendingDebugInfo: (() => void) | null = null;
   /** Layer-specific data (the ElfFile, DWARF handles, section addresses). */
   readonly data: Map<string, unknown> = new Map();
 
@@ -98,9 +99,32 @@ export class Module {
     this.buildId = buildId;
   }
 
-  /** Whether debug info has been loaded for this module. */
+  /** DWARF lookups, once loaded (loading deferred debug info first: see {@link deferDebugInfo}). */
+  get debugInfo(): DebugInfoSource | null {
+    const load = this.#pendingDebugInfo;
+    if (load !== null) {
+      this.#pendingDebugInfo = null;
+      load();
+    }
+    return this.#debugInfo;
+  }
+
+  set debugInfo(source: DebugInfoSource | null) {
+    this.#debugInfo = source;
+  }
+
+  /**
+   * Puts off loading this module's debug info until something reads
+   * {@link debugInfo} (or the module's DWARF: see {@link moduleDwarf}): for
+   * kernel modules, whose DWARF most sessions never read.
+   */
+  deferDebugInfo(load: () => void): void {
+    this.#pendingDebugInfo = load;
+  }
+
+  /** Whether debug info has been loaded for this module, or found and deferred. */
   get hasDebugInfo(): boolean {
-    return this.debugInfo !== null;
+    return this.#pendingDebugInfo !== null || this.#debugInfo !== null;
   }
 
   toString(): string {
@@ -108,4 +132,10 @@ export class Module {
       this.end.toString(16)
     })`;
   }
+}
+
+/** The DWARF of `m` (its debug info loaded first if deferred), if any. */
+export function moduleDwarf<T>(m: Module): T | undefined {
+  void m.debugInfo;
+  return m.data.get("dwarf") as T | undefined;
 }

@@ -15,7 +15,7 @@ import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { PT } from "../../../lib/elf/constants.ts";
 import { FileReader } from "../../../lib/binary/file_reader.ts";
 import { virtToPhys } from "../../../helpers/linux/mm.ts";
-import { FaultError, TargetError } from "../../../lib/errors.ts";
+import { FaultError, LookupError, TargetError } from "../../../lib/errors.ts";
 import { offsetof } from "../../../lib/object/operators.ts";
 import {
   KERNEL,
@@ -152,6 +152,29 @@ for (const [name, getPath, refName] of await formats()) {
     assert.deepEqual(p.warnings, []);
   });
 }
+
+Deno.test("kernel dump: a module's DWARF is opened when first needed, not when the modules are listed", async () => {
+  const ref = kernelReference("mdf-c-d31.kdump");
+  const p = open(await kernelDumpPath("mdf-c-d31.kdump"), await debugFiles());
+  const mods = p.modules.filter((m) => m.kind === "linux_kernel_module");
+  assert.equal(mods.length, (ref.modules as Json[]).length);
+  // Listed, with debug info found, its DWARF not yet opened.
+  for (const m of mods) {
+    assert.equal(m.hasDebugInfo, true, m.name);
+    assert.equal(m.data.get("dwarf"), undefined, m.name);
+  }
+  // A frame or a lookup in one module opens that one; a lookup vmlinux
+  // cannot answer opens the others it searches.
+  const [fn, e] = Object.entries(ref.module_debug_info as Record<string, Json>)[0]!;
+  const owner = p.moduleAt(BigInt(e.address))!;
+  assert.notEqual(owner.debugInfo, null);
+  assert.notEqual(owner.data.get("dwarf"), undefined);
+  assert.equal(mods.filter((m) => m.data.get("dwarf") !== undefined).length, 1);
+  assert.equal(hex(p.function(fn).address_!), e.address);
+  assert.throws(() => p.type("struct no_such_type_anywhere"), LookupError);
+  for (const m of mods) assert.notEqual(m.data.get("dwarf"), undefined, m.name);
+  assert.deepEqual(p.warnings, []);
+});
 
 Deno.test("kernel dump la57 (5-level paging): as drgn", async () => {
   const ref = kernelReference("la57.kdump");
