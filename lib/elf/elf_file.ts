@@ -361,6 +361,31 @@ export class ElfFile {
   }
 
   /**
+   * The size of a compressed section's contents (`SHF_COMPRESSED`'s
+   * `ch_size`, or a GNU `.zdebug_*` section's), read from its header without
+   * decompressing it; null if the section is not compressed or its header
+   * cannot be read (then {@link sectionData} says what is wrong).
+   */
+  compressedSectionSize(s: ElfSection): number | null {
+    const chdr = (s.flags & SHF.COMPRESSED) !== 0n;
+    if (!chdr && !s.name.startsWith(".zdebug")) return null;
+    const n = chdr ? (this.is64 ? 24 : 12) : 12;
+    if (s.size < n || s.offset + n > this.reader.size) return null;
+    const head = this.reader.readAt(s.offset, n);
+    const v = new DataView(head.buffer, head.byteOffset, n);
+    let size: number;
+    if (chdr) {
+      size = this.is64
+        ? Number(v.getBigUint64(8, this.littleEndian))
+        : v.getUint32(4, this.littleEndian);
+    } else {
+      if (!isZdebug(head)) return null;
+      size = Number(v.getBigUint64(4, false));
+    }
+    return Number.isSafeInteger(size) ? size : null;
+  }
+
+  /**
    * Bytes `[start, start + length)` of a section's contents (clamped to the
    * section), read from the file without reading the rest of the section
    * (compressed sections are decompressed whole and cached, as

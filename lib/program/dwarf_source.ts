@@ -32,7 +32,7 @@ import {
 import { FileReader } from "../binary/file_reader.ts";
 import { type FileMapping, mapFile } from "../binary/mmap.ts";
 import { deserializeUnits, serializeUnits, UNIT_TABLE_VERSION } from "../dwarf/unit.ts";
-import { TargetError } from "../errors.ts";
+import { DecodeError, TargetError } from "../errors.ts";
 import type { Program } from "./program.ts";
 import { FindObjectFlags } from "./program.ts";
 import type { DebugInfoSource, Module, ObjectDescriptor } from "./module.ts";
@@ -129,6 +129,29 @@ export function dwarfSectionsOf(
       let whole: Uint8Array | null = null;
       out[k] = lazySection(sec.size, (offset, dest) => {
         whole ??= relocatedSectionData(elf, sec, sectionAddress);
+        dest.set(whole.subarray(offset, offset + dest.length));
+      });
+      continue;
+    }
+    const packed = lazy && LAZY_SECTIONS.has(k) && sec.offset + sec.size <= elf.fileSize
+      ? elf.compressedSectionSize(sec)
+      : null;
+    if (packed !== null) {
+      // Compressed (as distributions ship debug files): decompressed whole,
+      // and relocated for ET_REL, on first use (libc's DWARF, 11 MB, costs
+      // 40 ms to inflate; a session that never reads it does not pay).
+      let whole: Uint8Array | null = null;
+      out[k] = lazySection(packed, (offset, dest) => {
+        whole ??= elf.type === ET.REL
+          ? relocatedSectionData(elf, sec, sectionAddress)
+          : elf.sectionData(sec);
+        if (whole.length !== packed) {
+          throw new DecodeError(
+            `section ${sec.name} of ${elf.path}`,
+            sec.offset,
+            `decompressed to ${whole.length} bytes, not ${packed}`,
+          );
+        }
         dest.set(whole.subarray(offset, offset + dest.length));
       });
       continue;

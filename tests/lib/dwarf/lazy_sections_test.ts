@@ -30,6 +30,8 @@ import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { dwarfSectionsOf } from "../../../lib/program/dwarf_source.ts";
 import "../../../lib/types/format_type.ts";
 import { ensureVmlinux } from "./_sections.ts";
+import { DecodeError } from "../../../lib/errors.ts";
+import { USER } from "../elf/_fixtures.ts";
 
 const path = ensureVmlinux();
 
@@ -212,4 +214,49 @@ Deno.test("mapped sections: peeks read the file when a reader is given, else vie
   const plainMap = mappedSection(bytes.slice(), origin, () => {});
   assert.ok(!peeksFromFile(plainMap));
   assert.equal(peekSection(plainMap, 10, 20).buffer, plainMap.buffer, "a view");
+});
+
+Deno.test("compressed sections (gcc -gz, distributions' debug files) are inflated when first read", () => {
+  const gz = `${USER}/out/bin/gcc-gz/types`;
+  const plain = `${USER}/out/bin/gcc-O0/types`;
+  const elf = ElfFile.open(gz);
+  const info = elf.section(".debug_info")!;
+  // The size comes from the compression header; uncompressed sections have none.
+  assert.equal(elf.compressedSectionSize(info), ElfFile.open(gz).sectionData(info).length);
+  assert.equal(elf.compressedSectionSize(ElfFile.open(plain).section(".debug_info")!), null);
+  const lazy = dwarfSectionsOf(elf, undefined, true)!;
+  const eager = dwarfSectionsOf(ElfFile.open(gz), undefined, false)!;
+  for (const k of ["info", "abbrev", "str", "line"] as const) {
+    assert.equal(isLazySection(lazy[k]), true, k);
+    assert.equal(lazy[k]!.length, eager[k]!.length, k);
+  }
+  // Nothing inflated yet; the answers are those of the eager sections.
+  const a = new DwarfInfo(lazy, { littleEndian: true });
+  const b = new DwarfInfo(eager, { littleEndian: true });
+  for (const t of ["struct aligned_s", "enum color", "struct _IO_FILE"]) {
+    const want = b.findType(t)?.toString();
+    assert.ok(want !== undefined, t);
+    assert.equal(a.findType(t)?.toString(), want, t);
+  }
+  fillSection(lazy.info);
+  assert.deepEqual(lazy.info, eager.info);
+});
+
+Deno.test("a compressed section that does not inflate fails when read, with a typed error", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const gz = `${USER}/out/bin/gcc-gz/types`;
+    const bytes = Deno.readFileSync(gz);
+    const info = ElfFile.open(gz).section(".debug_info")!;
+    // Damage the zlib stream (past the 24-byte compression header).
+    for (let i = 40; i < 80; i++) bytes[Number(info.offset) + i]! ^= 0xff;
+    Deno.writeFileSync(`${dir}/types`, bytes);
+    const lazy = dwarfSectionsOf(ElfFile.open(`${dir}/types`), undefined, true)!;
+    assert.throws(
+      () => ensureSection(lazy.info, 0, 16),
+      (e: unknown) => e instanceof DecodeError && /section \.debug_info of .*types/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
