@@ -119,10 +119,10 @@ function vmlinuxSymbolTable(elf: ElfFile, offset: bigint): SymbolTable {
 
 /**
  * Makes `m[key]` be `make()`, built on first use (and replaced by
- * assignments): the vmlinux symbol table has ~130,000 symbols, its address
- * range needs a scan of them, and listing tasks needs neither.
+ * assignments): vmlinux's address range needs a scan of its ~130,000
+ * symbols, and listing tasks does not need it.
  */
-function lazyProperty<K extends "symtab" | "start" | "end">(
+function lazyProperty<K extends "start" | "end">(
   m: Module,
   key: K,
   make: () => Module[K],
@@ -171,7 +171,7 @@ function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
   m.path = elf.path;
   m.debugPath = elf.path;
   m.data.set("relocate", kernelAddressRelocator(offset));
-  lazyProperty(m, "symtab", () => vmlinuxSymbolTable(elf, offset));
+  m.deferSymtab(() => vmlinuxSymbolTable(elf, offset));
   prog.addModule(m);
   ensureFinders(prog);
   attachDebugInfo(prog, m, elf);
@@ -351,7 +351,7 @@ export function loadKernelModules(
     // Symbols: section-relative values plus the section's load address
     // (built on first use).
     const file = elf;
-    lazyProperty(m, "symtab", () => {
+    m.deferSymtab(() => {
       const raw: RawSymbol[] = [];
       for (const s of file.symbols("symtab")) {
         if (s.shndx === 0 || s.shndx >= 0xff00) continue;

@@ -51,15 +51,20 @@ export function setLocationEvaluator(f: LocationEvaluator): void {
   locationEvaluator = f;
 }
 
-/** Loads `elf`'s symbol table into `module` (relocated by the module's bias). */
+/**
+ * Gives `module` `elf`'s symbol table (relocated by the module's bias),
+ * built when first used.
+ */
 export function attachSymbols(module: Module, elf: ElfFile): void {
-  let syms: readonly RawSymbol[] = [];
-  if (elf.section(".symtab")) syms = elf.symbols("symtab");
-  else if (elf.section(".dynsym")) syms = elf.symbols("dynsym");
-  const sections = elf.sections.map((s) =>
-    (s.flags & 2n) !== 0n ? [s.addr, s.addr + BigInt(s.size)] as const : undefined
-  );
-  module.symtab = new SymbolTable(syms, module.bias, sections);
+  module.deferSymtab(() => {
+    let syms: readonly RawSymbol[] = [];
+    if (elf.section(".symtab")) syms = elf.symbols("symtab");
+    else if (elf.section(".dynsym")) syms = elf.symbols("dynsym");
+    const sections = elf.sections.map((s) =>
+      (s.flags & 2n) !== 0n ? [s.addr, s.addr + BigInt(s.size)] as const : undefined
+    );
+    return new SymbolTable(syms, module.bias, sections);
+  });
 }
 
 /** Loads `elf`'s DWARF into `module` and registers the finders on first use. */

@@ -75,8 +75,9 @@ export class Module {
   path: string | null = null;
   /** The file the debug info came from, if found. */
   debugPath: string | null = null;
-  /** ELF symbols, once loaded. */
-  symtab: SymbolTable | null = null;
+  #symtab: SymbolTable | null = null;
+  /** Builds the symbol table {@link deferSymtab} put off, or null. */
+  #pendingSymtab: (() => SymbolTable) | null = null;
   #debugInfo: DebugInfoSource | null = null;
   /** Loads the debug info {@link deferDebugInfo} put off, or null. */
   #pendingDebugInfo: (() => void) | null = null;
@@ -97,6 +98,35 @@ export class Module {
     this.end = end;
     this.bias = bias;
     this.buildId = buildId;
+  }
+
+  /** ELF symbols, once loaded (built first if deferred: see {@link deferSymtab}). */
+  get symtab(): SymbolTable | null {
+    const make = this.#pendingSymtab;
+    if (make !== null) {
+      this.#pendingSymtab = null;
+      this.#symtab = make();
+    }
+    return this.#symtab;
+  }
+
+  set symtab(table: SymbolTable | null) {
+    this.#pendingSymtab = null;
+    this.#symtab = table;
+  }
+
+  /**
+   * Puts off building this module's symbol table until something reads
+   * {@link symtab} (sorting tens of thousands of symbols that a session
+   * may never look up).
+   */
+  deferSymtab(make: () => SymbolTable): void {
+    this.#pendingSymtab = make;
+  }
+
+  /** Whether a symbol table is loaded or deferred (without building it). */
+  get hasSymtab(): boolean {
+    return this.#pendingSymtab !== null || this.#symtab !== null;
   }
 
   /** DWARF lookups, once loaded (loading deferred debug info first: see {@link deferDebugInfo}). */

@@ -109,7 +109,7 @@ export function loadUserspaceDebugInfo(
     (m.buildId !== null && given.has(m.buildId)) || opts.default === true ||
     (opts.main === true && m.kind === "main");
   for (const m of prog.modules) {
-    if (!wanted(m) || (m.hasDebugInfo && m.symtab !== null)) continue;
+    if (!wanted(m) || (m.hasDebugInfo && m.hasSymtab)) continue;
     const candidates: ElfFile[] = [...(m.buildId ? given.get(m.buildId) ?? [] : [])];
     const search = opts.default === true || (opts.main === true && m.kind === "main");
     if (search) {
@@ -155,7 +155,7 @@ export function loadUserspaceDebugInfo(
       m.path = code.path;
       mapFileSegments(prog, m, code, faults);
     }
-    if (symFile && m.symtab === null) attachSymbols(m, symFile);
+    if (symFile && !m.hasSymtab) attachSymbols(m, symFile);
     if (dwarf && !m.hasDebugInfo) {
       m.debugPath = dwarf.path;
       attachDebugInfo(prog, m, dwarf);
