@@ -6,7 +6,7 @@
  * Entries are keyed by the file's GNU build ID, and each records the file's
  * size and modification time, the format versions it was made for, a
  * fingerprint of the debug content (each indexed section's size and the
- * checksums of its first and last 4 KiB), and checksums of its own
+ * checksums of its first and last 4 KiB, as stored in the file), and checksums of its own
  * contents. An entry is used when the format versions match and either the
  * size and modification time match, or, failing that, the content
  * fingerprint does (another copy of the same build, at another path or
@@ -37,7 +37,7 @@ import { envFlag, wyvernCacheDir } from "../env.ts";
 import { peekSection } from "./sections.ts";
 
 /** Format version of cache files (bump when the layout or any part's meaning changes). */
-export const CACHE_FORMAT_VERSION = 4;
+export const CACHE_FORMAT_VERSION = 5;
 
 const MAGIC = 0x43445957; // "WYDC" little-endian
 const HEADER_WORDS = 12;
@@ -56,8 +56,8 @@ export interface IndexCacheKey {
    */
   variant: number[];
   /**
-   * Words identifying the debug content the entry was built from (see
-   * {@link edgeSums}), computed only when needed: an entry whose size or
+   * Words identifying the debug content the entry was built from, computed
+   * only when needed: an entry whose size or
    * mtime differ (another copy of the same build, or the file touched) is
    * used when these match. Without it, size and mtime must match.
    */

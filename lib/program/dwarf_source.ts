@@ -14,7 +14,6 @@ import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
 import type { DwarfObject } from "../dwarf/object_reader.ts";
 import {
   checksum,
-  edgeSums,
   type IndexCacheKey,
   indexCacheKey,
   indexCacheWritable,
@@ -206,7 +205,7 @@ export function openDwarf(
     : indexCacheKey(elf.path, buildId, variant);
   const sections = dwarfSectionsOf(elf, options.sectionAddress, key !== null);
   if (sections === null) return null;
-  if (key !== null) key.content = () => contentWords(sections);
+  if (key !== null) key.content = () => contentWords(elf);
   const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path };
   if (key !== null) {
     // The unit table is read now, the index as lookups reach its pages.
@@ -258,12 +257,26 @@ const INDEXED_SECTIONS = [
   "line",
 ] as const;
 
-/** The cache key's content words: per indexed section, its size and {@link edgeSums}. */
-function contentWords(s: DwarfSections): number[] {
+/**
+ * The cache key's content words: per indexed section, its size in the file
+ * and the checksums of the first and last 4 KiB of its bytes there (as
+ * stored: a compressed section is not inflated, an ET_REL one not
+ * relocated, so that checking them costs two small reads).
+ */
+function contentWords(elf: ElfFile): number[] {
   const out: number[] = [];
   for (const k of INDEXED_SECTIONS) {
-    const d = s[k];
-    out.push(...(d === undefined ? [0, 0, 0] : [d.length, ...edgeSums(d)]));
+    const sec = elf.section(DWARF_SECTION_NAMES[k]);
+    if (sec === undefined || sec.type === SHT.NOBITS || sec.offset + sec.size > elf.fileSize) {
+      out.push(0, 0, 0);
+      continue;
+    }
+    const n = Math.min(4096, sec.size);
+    out.push(
+      sec.size,
+      checksum(elf.reader.readAt(sec.offset, n)),
+      checksum(elf.reader.readAt(sec.offset + sec.size - n, n)),
+    );
   }
   return out;
 }

@@ -216,6 +216,18 @@ Deno.test("index cache: another file at the same path gets fresh answers", () =>
       assert.deepEqual(Deno.readFileSync(file), entry, "entry shared, not rewritten");
       assert.equal(cacheFiles(dir).length, 2);
 
+      // The same with compressed sections (gcc -gz): the fingerprint is of
+      // the bytes as stored, so checking it inflates nothing.
+      const GZ = join(USER, "out/bin/gcc-gz/types");
+      const gzCopy = join(tmp, "gz-types");
+      Deno.copyFileSync(GZ, gzCopy);
+      indexed(load(gzCopy));
+      const gzFile = join(dir, `dwarf-index-${buildIdOf(GZ)}.bin`);
+      const gzEntry = Deno.readFileSync(gzFile);
+      Deno.utimeSync(gzCopy, later, later);
+      assert.deepEqual(answers(load(gzCopy)), freshAnswers(GZ));
+      assert.deepEqual(Deno.readFileSync(gzFile), gzEntry, "gz entry shared, not rewritten");
+
       // 4. The same build ID and size, a byte of .debug_str changed (in its
       // first 4 KiB, which the entry's fingerprint covers): rebuilt.
       const edited = Deno.readFileSync(TYPES);
