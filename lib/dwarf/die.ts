@@ -71,41 +71,53 @@ export interface ConstantValue {
 export class DieReader {
   readonly sections: DwarfSections;
   readonly littleEndian: boolean;
-  /** Every unit: `.debug_info` units first (in section order), then `.debug_types` units. */
-  readonly units: readonly DwarfUnit[];
-  /** Number of `.debug_info` units (the first `infoUnitCount` of {@link units}). */
-  readonly infoUnitCount: number;
+  #units: readonly DwarfUnit[] | null = null;
+  #infoUnitCount = 0;
   readonly #infoView: DataView;
   readonly #typesView: DataView | null;
   readonly #abbrevs = new Map<number, AbbrevTable>();
-  readonly #unitInfo: (UnitInfo | undefined)[];
+  /** Per unit (by index, filled as units are read). */
+  readonly #unitInfo: (UnitInfo | undefined)[] = [];
   /** Per unit, per abbreviation: attribute offsets when all are fixed-size (see `fixedLayout`). */
   readonly #layouts: ((Int32Array | null)[] | undefined)[] = [];
   #typeUnits: Map<bigint, DwarfUnit> | null = null;
 
   /**
-   * Reads the unit headers of `sections`, or takes `units` (a unit table
-   * of the same sections, from the index cache: see `deserializeUnits`).
+   * Takes `units` (a unit table of the same sections, from the index
+   * cache: see `deserializeUnits`), or reads the unit headers of `sections`
+   * when first needed (which reads, or for a compressed section inflates,
+   * all of `.debug_info`: a file whose DWARF no lookup reaches is spared).
    */
   constructor(sections: DwarfSections, littleEndian: boolean, units?: readonly DwarfUnit[]) {
     this.sections = sections;
     this.littleEndian = littleEndian;
     if (units !== undefined) {
-      this.units = units;
+      this.#units = units;
       let n = 0;
       while (n < units.length && units[n]!.section === "info") n++;
-      this.infoUnitCount = n;
-    } else {
-      const info = parseUnitHeaders(sections.info, "info", littleEndian);
-      const types = sections.types
-        ? parseUnitHeaders(sections.types, "types", littleEndian, info.length)
-        : [];
-      this.units = types.length ? info.concat(types) : info;
-      this.infoUnitCount = info.length;
+      this.#infoUnitCount = n;
     }
     this.#infoView = viewOf(sections.info);
     this.#typesView = sections.types ? viewOf(sections.types) : null;
-    this.#unitInfo = new Array(this.units.length);
+  }
+
+  /** Every unit: `.debug_info` units first (in section order), then `.debug_types` units. */
+  get units(): readonly DwarfUnit[] {
+    return this.#units ?? this.#readUnits();
+  }
+
+  /** Number of `.debug_info` units (the first `infoUnitCount` of {@link units}). */
+  get infoUnitCount(): number {
+    if (this.#units === null) this.#readUnits();
+    return this.#infoUnitCount;
+  }
+
+  #readUnits(): readonly DwarfUnit[] {
+    const s = this.sections;
+    const info = parseUnitHeaders(s.info, "info", this.littleEndian);
+    const types = s.types ? parseUnitHeaders(s.types, "types", this.littleEndian, info.length) : [];
+    this.#infoUnitCount = info.length;
+    return this.#units = types.length ? info.concat(types) : info;
   }
 
   /** The abbreviation table at `offset` (parsed once). */

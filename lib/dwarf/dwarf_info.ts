@@ -148,7 +148,9 @@ export class DwarfInfo {
   readonly #objects: ObjectReader;
   #index: NameIndex | null = null;
   /** Set while the index is built as lookups need it (see {@link indexOnDemand}). */
-  #progressive: ProgressiveIndex | null = null;
+  #progressiveIndex: ProgressiveIndex | null = null;
+  /** Whether indexing on demand was asked for, and its index not made yet (it reads the unit headers). */
+  #progressivePending = false;
   /** Set once completing the index early failed (see {@link #lookup}). */
   #earlyFailed = false;
   #onIndexBuilt: ((index: NameIndex) => void) | null = null;
@@ -240,12 +242,27 @@ export class DwarfInfo {
    */
   indexOnDemand(onBuilt?: (index: NameIndex) => void): void {
     if (this.#index !== null) return;
-    this.#progressive = new ProgressiveIndex(
-      this.sections,
-      this.reader.units,
-      this.#buildOptions(),
-    );
+    // Made at the first lookup: until then the unit headers are not read.
+    this.#progressivePending = true;
     this.#onIndexBuilt = onBuilt ?? null;
+  }
+
+  /** The index being built on demand, made first if pending (see {@link indexOnDemand}). */
+  get #progressive(): ProgressiveIndex | null {
+    if (this.#progressivePending) {
+      this.#progressivePending = false;
+      this.#progressiveIndex = new ProgressiveIndex(
+        this.sections,
+        this.reader.units,
+        this.#buildOptions(),
+      );
+    }
+    return this.#progressiveIndex;
+  }
+
+  set #progressive(p: ProgressiveIndex | null) {
+    this.#progressivePending = false;
+    this.#progressiveIndex = p;
   }
 
   /** Whether the full name index is built or loaded. */
@@ -255,7 +272,9 @@ export class DwarfInfo {
 
   /** Units indexed so far while indexing on demand (all of them once the index is built). */
   get indexedUnits(): number {
-    return this.#index !== null ? this.reader.units.length : this.#progressive?.scannedUnits ?? 0;
+    return this.#index !== null
+      ? this.reader.units.length
+      : this.#progressiveIndex?.scannedUnits ?? 0;
   }
 
   /** Builds the name index on this thread (no-op if built). */

@@ -216,7 +216,7 @@ Deno.test("mapped sections: peeks read the file when a reader is given, else vie
   assert.equal(peekSection(plainMap, 10, 20).buffer, plainMap.buffer, "a view");
 });
 
-Deno.test("compressed sections (gcc -gz, distributions' debug files) are inflated when first read", () => {
+Deno.test("compressed sections (gcc -gz, distributions' debug files) are inflated when a lookup first reads them", () => {
   const gz = `${USER}/out/bin/gcc-gz/types`;
   const plain = `${USER}/out/bin/gcc-O0/types`;
   const elf = ElfFile.open(gz);
@@ -224,6 +224,13 @@ Deno.test("compressed sections (gcc -gz, distributions' debug files) are inflate
   // The size comes from the compression header; uncompressed sections have none.
   assert.equal(elf.compressedSectionSize(info), ElfFile.open(gz).sectionData(info).length);
   assert.equal(elf.compressedSectionSize(ElfFile.open(plain).section(".debug_info")!), null);
+  // Count what is inflated (sectionData decompresses whole).
+  const inflated: string[] = [];
+  const sectionData = elf.sectionData.bind(elf);
+  elf.sectionData = (x) => {
+    inflated.push(typeof x === "string" ? x : x.name);
+    return sectionData(x);
+  };
   const lazy = dwarfSectionsOf(elf, undefined, true)!;
   const eager = dwarfSectionsOf(ElfFile.open(gz), undefined, false)!;
   for (const k of ["info", "abbrev", "str", "line"] as const) {
@@ -232,12 +239,19 @@ Deno.test("compressed sections (gcc -gz, distributions' debug files) are inflate
   }
   // Nothing inflated yet; the answers are those of the eager sections.
   const a = new DwarfInfo(lazy, { littleEndian: true });
+  a.indexOnDemand();
+  // Opened and set to index on demand: the unit headers are not read yet,
+  // so nothing of the lazy sections is inflated.
+  assert.equal(isLazySection(lazy.info), true);
+  assert.equal(a.indexedUnits, 0);
+  assert.deepEqual(inflated.filter((n) => n === ".debug_info" || n === ".debug_line"), []);
   const b = new DwarfInfo(eager, { littleEndian: true });
   for (const t of ["struct aligned_s", "enum color", "struct _IO_FILE"]) {
     const want = b.findType(t)?.toString();
     assert.ok(want !== undefined, t);
     assert.equal(a.findType(t)?.toString(), want, t);
   }
+  assert.ok(inflated.includes(".debug_info"), inflated.join());
   fillSection(lazy.info);
   assert.deepEqual(lazy.info, eager.info);
 });
