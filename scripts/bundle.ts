@@ -42,7 +42,7 @@ export async function bundle(): Promise<Map<string, string>> {
     minifyWhitespace: true,
     minifySyntax: true,
     legalComments: "none",
-    charset: "utf8",
+    charset: "ascii",
     write: false,
     logLevel: "warning",
     plugins: [{

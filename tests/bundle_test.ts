@@ -16,6 +16,14 @@ Deno.test("dist/ is what scripts/bundle.ts makes from the sources now", async ()
   const r = await runDeno(["run", "-A", join(ROOT, "scripts/bundle.ts"), "--check"]);
   assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
   assert.match(r.stdout, /dist\/ is up to date \(\d+ files\)/);
+  // ASCII only (esbuild's charset "ascii" escapes the rest): a single
+  // non-ASCII character makes the whole chunk a two-byte string for V8
+  // (decoded from UTF-8 at every start, twice the memory).
+  for (const e of Deno.readDirSync(join(ROOT, "dist"))) {
+    const bytes = Deno.readFileSync(join(ROOT, "dist", e.name));
+    const at = bytes.findIndex((b) => b > 0x7f);
+    assert.equal(at, -1, `dist/${e.name}: a non-ASCII byte at offset ${at}`);
+  }
 });
 
 Deno.test("dist/mod.js exports what mod.ts exports", async () => {
