@@ -9,7 +9,7 @@
  */
 
 import { ElfFile, type ElfSection } from "../elf/elf_file.ts";
-import { SHF, SHT } from "../elf/constants.ts";
+import { PT, SHF, SHT } from "../elf/constants.ts";
 import { mapFile } from "../binary/mmap.ts";
 import { TargetError } from "../errors.ts";
 import type { Program } from "../program/program.ts";
@@ -35,7 +35,6 @@ function hasDwarfSections(elf: ElfFile): boolean {
 }
 
 /** The kernel's per-CPU section: its symbols are offsets, not relocated by KASLR. */
-const PERCPU_SECTION = ".data..percpu";
 
 function openElf(path: string): ElfFile | null {
   try {
@@ -103,18 +102,28 @@ function rawGlobalSymbolValues(elf: ElfFile, names: readonly string[]): Map<stri
   return out;
 }
 
+const SHN_ABS = 0xfff1;
+
 /** The vmlinux symbol table relocated by the KASLR offset. */
 function vmlinuxSymbolTable(elf: ElfFile, offset: bigint): SymbolTable {
   const raw: RawSymbol[] = [];
   for (const s of elf.symbols("symtab")) {
-    if (s.section === PERCPU_SECTION || s.value < 0xffff800000000000n) {
-      // Keep per-CPU and absolute symbols at their link-time values.
+    if (s.value < 0xffff800000000000n || s.shndx === SHN_ABS) {
+      // Keep per-CPU offsets and absolute symbols at their link-time values
+      // (as elfutils: SHN_ABS ones such as init_per_cpu__* are not
+      // relocated; __per_cpu_load and __init_begin, kernel addresses in
+      // .data..percpu, are).
       raw.push({ ...s, value: BigInt.asUintN(64, s.value - offset) });
     } else {
       raw.push(s);
     }
   }
-  return new SymbolTable(raw, offset);
+  // Allocated sections at their (KASLR-shifted) addresses, as elfutils
+  // sees drgn's vmlinux: a sizeless symbol covers only its own section.
+  const sections = elf.sections.map((sec) =>
+    (sec.flags & SHF.ALLOC) !== 0n ? [sec.addr, sec.addr + BigInt(sec.size)] as const : undefined
+  );
+  return new SymbolTable(raw, offset, sections);
 }
 
 /**
@@ -161,6 +170,25 @@ function vmlinuxRange(elf: ElfFile): [bigint, bigint] {
   return [lo, hi];
 }
 
+/**
+ * The link-time range of the vmlinux's kernel-half `PT_LOAD` segments (the
+ * per-CPU one, linked at 0, left out): where elfutils, hence drgn, finds its
+ * symbols (the init scratch area after `_end` included); null without such
+ * segments.
+ */
+function vmlinuxLoadRange(elf: ElfFile): [bigint, bigint] | null {
+  let lo = 0xffffffffffffffffn;
+  let hi = 0n;
+  for (const seg of elf.segments) {
+    if (seg.type !== PT.LOAD || seg.vaddr < 0xffff800000000000n) continue;
+    const align = BigInt(seg.align > 1 ? seg.align : 1);
+    const start = seg.vaddr - seg.vaddr % align;
+    if (start < lo) lo = start;
+    if (seg.vaddr + BigInt(seg.memsz) > hi) hi = seg.vaddr + BigInt(seg.memsz);
+  }
+  return hi > lo ? [lo, hi] : null;
+}
+
 function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
   const offset = k.vmcoreinfo.kaslrOffset;
   const m = new Module("kernel", "linux_kernel", 0n, 0n, offset, elf.buildIdHex());
@@ -172,6 +200,14 @@ function attachVmlinux(prog: Program, k: KernelInfo, elf: ElfFile): Module {
   m.debugPath = elf.path;
   m.data.set("relocate", kernelAddressRelocator(offset));
   m.deferSymtab(() => vmlinuxSymbolTable(elf, offset));
+  let symbolRange: [bigint, bigint] | null = null;
+  m.data.set("symbolRange", (): [bigint, bigint] => {
+    if (symbolRange === null) {
+      const r = vmlinuxLoadRange(elf) ?? linkRange();
+      symbolRange = [r[0] + offset, r[1] + offset];
+    }
+    return symbolRange;
+  });
   prog.addModule(m);
   ensureFinders(prog);
   attachDebugInfo(prog, m, elf);
@@ -359,7 +395,13 @@ export function loadKernelModules(
         if (base === 0n && !lm.sections.has(file.sections[s.shndx]?.name ?? "")) continue;
         raw.push({ ...s, value: base + s.value });
       }
-      return new SymbolTable(raw, 0n);
+      // The loaded allocated sections, at their load addresses.
+      const sections = file.sections.map((sec) => {
+        if ((sec.flags & SHF.ALLOC) === 0n || !lm.sections.has(sec.name)) return undefined;
+        const start = lm.sections.get(sec.name)!;
+        return [start, start + BigInt(sec.size)] as const;
+      });
+      return new SymbolTable(raw, 0n, sections);
     });
     // The DWARF is opened when first needed (a lookup vmlinux cannot
     // answer, a frame in the module): listing 98 modules takes a third less.

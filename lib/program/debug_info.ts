@@ -51,6 +51,9 @@ export function setLocationEvaluator(f: LocationEvaluator): void {
   locationEvaluator = f;
 }
 
+const SHN_LORESERVE = 0xff00;
+const SHN_ABS = 0xfff1;
+
 /**
  * Gives `module` `elf`'s symbol table (relocated by the module's bias),
  * built when first used.
@@ -60,10 +63,20 @@ export function attachSymbols(module: Module, elf: ElfFile): void {
     let syms: readonly RawSymbol[] = [];
     if (elf.section(".symtab")) syms = elf.symbols("symtab");
     else if (elf.section(".dynsym")) syms = elf.symbols("dynsym");
-    const sections = elf.sections.map((s) =>
-      (s.flags & 2n) !== 0n ? [s.addr, s.addr + BigInt(s.size)] as const : undefined
+    const alloc = (shndx: number) => ((elf.sections[shndx]?.flags ?? 0n) & 2n) !== 0n;
+    const sections = elf.sections.map((s, i) =>
+      alloc(i) ? [s.addr, s.addr + BigInt(s.size)] as const : undefined
     );
-    return new SymbolTable(syms, module.bias, sections);
+    // As elfutils: absolute and common symbols, and those of sections not
+    // loaded (`.gnu.warning.*`), keep their values (the bias is undone here)
+    // and match only their own address.
+    const bias = module.bias;
+    const raw = syms.map((s) =>
+      s.shndx >= SHN_LORESERVE || !alloc(s.shndx)
+        ? { ...s, value: BigInt.asUintN(64, s.value - bias), shndx: SHN_ABS }
+        : s
+    );
+    return new SymbolTable(raw, bias, sections);
   });
 }
 
@@ -142,8 +155,12 @@ export function ensureFinders(prog: Program): void {
           out.push(...r);
         }
       } else if (address !== null) {
-        // Only the module that maps the address may symbolize it.
-        if (m.end > m.start && (address < m.start || address >= m.end)) continue;
+        // Only the module that maps the address may symbolize it; its end
+        // address too when no module starts there (as elfutils'
+        // dwfl_addrmodule).
+        const [start, end] = symbolRange(m);
+        if (end > start && (address < start || address > end)) continue;
+        if (address === end && end > start && mappedByOther(prog, m, address)) continue;
         const s = st.byAddress(address);
         if (s) {
           if (one) return [s];
@@ -155,6 +172,20 @@ export function ensureFinders(prog: Program): void {
     }
     return out;
   }, "elf");
+}
+
+/**
+ * Where `m`'s symbols may be found: its range, or what its loader set as
+ * `symbolRange` (vmlinux: all of its loaded segments).
+ */
+function symbolRange(m: Module): [bigint, bigint] {
+  const f = m.data.get("symbolRange") as (() => [bigint, bigint]) | undefined;
+  return f === undefined ? [m.start, m.end] : f();
+}
+
+/** Whether a module other than `m` has `address` in its range. */
+function mappedByOther(prog: Program, m: Module, address: bigint): boolean {
+  return prog.modules.some((o) => o !== m && address >= o.start && address < o.end);
 }
 
 function moduleMatches(m: Module, filename: string): boolean {

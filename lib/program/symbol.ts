@@ -3,10 +3,15 @@
  * searchable by name and by address with the rules drgn 0.0.22 (through
  * elfutils' `dwfl_module_addrinfo`) uses, so answers agree with drgn's:
  *
- * - a sized symbol contains `[address, address + size)`; the closest such
- *   symbol wins, then the stronger binding (GLOBAL > WEAK > LOCAL);
- * - a sizeless symbol contains the addresses after it up to the next symbol,
- *   unless a sized symbol ends between it and the address;
+ * - the global (non-local) symbols are searched first; the local ones only
+ *   if no global symbol contains the address and no global sizeless symbol
+ *   is at that very address;
+ * - a sized symbol contains `[address, address + size)`; of several, taken
+ *   in table order, the closest start wins, or the stronger binding
+ *   (GLOBAL > WEAK > LOCAL), then at one start the smaller size;
+ * - failing that, a sizeless symbol contains the addresses after it up to
+ *   the next symbol or the end of a sized one, in the same section (by
+ *   address) only; of several at one address, the last in search order;
  * - TLS, section, file and undefined symbols are never found by address.
  *
  * @module
@@ -109,10 +114,12 @@ export interface RawSymbol {
   readonly shndx: number;
 }
 
+const STB_LOCAL = 0;
 const STT_SECTION = 3;
 const STT_FILE = 4;
 const STT_TLS = 6;
 const SHN_UNDEF = 0;
+const SHN_LORESERVE = 0xff00;
 
 /** libdwfl's binding preference for address lookups. */
 function bindingRank(b: number): number {
@@ -133,14 +140,20 @@ export class SymbolTable {
   /** Every defined symbol, in table order. */
   readonly symbols: readonly Symbol[];
   #byName: Map<string, Symbol[]> | undefined;
-  // Address index over the symbols eligible for address lookups, sorted by address.
+  // Address index over the symbols eligible for address lookups, sorted by
+  // address (ties in table order), with each one's place in the table.
   #addrs: bigint[] = [];
   #ends: bigint[] = [];
   #ranks: number[] = [];
-  #maxEnd: bigint[] = [];
+  #order: number[] = [];
+  #local: boolean[] = [];
   #syms: Symbol[] = [];
   #shndx: number[] = [];
-  #sections: readonly (readonly [bigint, bigint] | undefined)[] | null;
+  // Largest end up to each index: over all symbols, and over the non-local ones.
+  #maxEnd: bigint[] = [];
+  #maxEndGlobal: bigint[] = [];
+  // The sections, sorted by start, as `[start, end, index]` (see `#sectionOf`).
+  #sections: (readonly [bigint, bigint, number])[] | null;
   /** Lowest and highest address covered (for quick rejection). */
   readonly start: bigint;
   readonly end: bigint;
@@ -148,20 +161,26 @@ export class SymbolTable {
   /**
    * @param raw the symbols, in table order
    * @param bias added to every value
-   * @param sections link-time `[start, end)` of each section by index: a
-   *   sizeless symbol then only covers addresses in its own section (as
-   *   elfutils decides), except its own address
+   * @param sections link-time `[start, end)` of each allocated section by
+   *   index (undefined for the others): a sizeless symbol then only covers
+   *   addresses of its own section, as elfutils decides; null: no such check
    */
   constructor(
     raw: Iterable<RawSymbol>,
     bias: bigint,
     sections: readonly (readonly [bigint, bigint] | undefined)[] | null = null,
   ) {
-    this.#sections = sections === null
-      ? null
-      : sections.map((r) => (r === undefined ? undefined : [r[0] + bias, r[1] + bias] as const));
+    if (sections === null) this.#sections = null;
+    else {
+      const list: (readonly [bigint, bigint, number])[] = [];
+      sections.forEach((r, i) => {
+        if (r !== undefined) list.push([r[0] + bias, r[1] + bias, i]);
+      });
+      list.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      this.#sections = list;
+    }
     const all: Symbol[] = [];
-    const idx: { s: Symbol; a: bigint; e: bigint; r: number; x: number }[] = [];
+    const idx: { s: Symbol; a: bigint; e: bigint; b: number; x: number; o: number }[] = [];
     for (const r of raw) {
       if (r.shndx === SHN_UNDEF || r.name === "") continue;
       const size = BigInt(r.size);
@@ -175,32 +194,59 @@ export class SymbolTable {
       );
       all.push(s);
       if (r.type === STT_TLS || r.type === STT_SECTION || r.type === STT_FILE) continue;
-      idx.push({ s, a: address, e: address + size, r: bindingRank(r.binding), x: r.shndx });
+      idx.push({ s, a: address, e: address + size, b: r.binding, x: r.shndx, o: idx.length });
     }
     this.symbols = all;
-    idx.sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : 0));
+    idx.sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.o - y.o));
     let maxEnd = 0n;
+    let maxEndGlobal = 0n;
     for (const it of idx) {
+      const local = it.b === STB_LOCAL;
       this.#addrs.push(it.a);
       this.#ends.push(it.e);
-      this.#ranks.push(it.r);
+      this.#ranks.push(bindingRank(it.b));
+      this.#order.push(it.o);
+      this.#local.push(local);
       this.#syms.push(it.s);
       this.#shndx.push(it.x);
       if (it.e > maxEnd) maxEnd = it.e;
+      if (!local && it.e > maxEndGlobal) maxEndGlobal = it.e;
       this.#maxEnd.push(maxEnd);
+      this.#maxEndGlobal.push(maxEndGlobal);
     }
     this.start = idx.length ? idx[0]!.a : 0n;
     this.end = maxEnd;
   }
 
+  /**
+   * The index of the section containing `address`, or -1: elfutils' search
+   * (a binary search over the sections by start, a section's end address
+   * counting as inside it unless the next section starts there).
+   */
+  #sectionOf(address: bigint): number {
+    const secs = this.#sections!;
+    let l = 0;
+    let u = secs.length;
+    while (l < u) {
+      const i = (l + u) >>> 1;
+      const s = secs[i]!;
+      if (address < s[0]) u = i;
+      else if (address > s[1]) l = i + 1;
+      else {
+        const next = secs[i + 1];
+        return address === s[1] && next !== undefined && next[0] === address ? next[2] : s[2];
+      }
+    }
+    return -1;
+  }
+
+  /** Whether sizeless symbol `i` may cover `address` (elfutils' `same_section`). */
   #sameSection(i: number, address: bigint): boolean {
-    if (this.#addrs[i] === address) return true;
-    // Absolute and common symbols only match their own address (elfutils).
-    if (this.#shndx[i]! >= 0xff00) return false;
+    const a = this.#addrs[i]!;
+    // Absolute and common symbols only match their own address.
+    if (this.#shndx[i]! >= SHN_LORESERVE) return a === address;
     if (this.#sections === null) return true;
-    const r = this.#sections[this.#shndx[i]!];
-    if (r === undefined) return true;
-    return address >= r[0] && address < r[1];
+    return this.#sectionOf(a) === this.#sectionOf(address);
   }
 
   /** Symbols named `name` (GLOBAL first, then WEAK, then others, each in table order). */
@@ -217,6 +263,32 @@ export class SymbolTable {
     return this.#byName.get(name) ?? [];
   }
 
+  /**
+   * The best of the sized symbols in `cands` (indexes, each containing the
+   * address) that are local or not as `local` says, taken in table order as
+   * elfutils does: the closest start, a stronger binding, then at the same
+   * start the smaller size (binding no weaker); -1 if there is none.
+   */
+  #closest(cands: number[], local: boolean): number {
+    let best = -1;
+    for (const i of cands) {
+      if (this.#local[i] !== local) continue;
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      const [ba, ia] = [this.#addrs[best]!, this.#addrs[i]!];
+      const [br, ir] = [this.#ranks[best]!, this.#ranks[i]!];
+      if (ba < ia || br < ir) best = i;
+      else if (ba === ia) {
+        const bs = this.#ends[best]! - ba;
+        const is = this.#ends[i]! - ia;
+        if ((bs > is && br <= ir) || (bs >= is && br < ir)) best = i;
+      }
+    }
+    return best;
+  }
+
   /** The symbol containing `address`, or null (see the module doc for the rules). */
   byAddress(address: bigint): Symbol | null {
     const addrs = this.#addrs;
@@ -230,43 +302,43 @@ export class SymbolTable {
     }
     const last = lo - 1;
     if (last < 0) return null;
-    let best = -1;
-    let sizeless = -1;
-    let minLabel = -1n;
+    // Sized symbols containing the address, in table order.
     const ends = this.#ends;
-    const ranks = this.#ranks;
     const maxEnd = this.#maxEnd;
-    for (let i = last; i >= 0; i--) {
-      const a = addrs[i]!;
-      if (maxEnd[i]! <= address) {
-        // No symbol at or before i contains the address: every end there is
-        // at or before it, so the largest is the last label they set.
-        if (maxEnd[i]! > minLabel) minLabel = maxEnd[i]!;
-        if (sizeless < 0) {
-          sizeless = i;
-          for (let j = i - 1; j >= 0 && addrs[j] === a; j--) {
-            if (ranks[j]! > ranks[sizeless]!) sizeless = j;
-          }
-        }
-        break;
-      }
-      const e = ends[i]!;
-      if (e !== a && address < e) {
-        // Ties at one address: the stronger binding, then the first in the table.
-        if (best < 0 || (addrs[best] === a && ranks[best]! <= ranks[i]!)) best = i;
-      } else {
-        if (e !== a && e > minLabel) minLabel = e;
-        // Sizeless ties: the stronger binding, then the last in the table (elfutils).
-        if (sizeless < 0 || (addrs[sizeless] === a && ranks[sizeless]! < ranks[i]!)) {
-          sizeless = i;
-        }
+    const cands: number[] = [];
+    for (let i = last; i >= 0 && maxEnd[i]! > address; i--) {
+      if (ends[i]! > address && ends[i] !== addrs[i]) cands.push(i);
+    }
+    if (cands.length > 1) cands.sort((x, y) => this.#order[x]! - this.#order[y]!);
+    // The global (non-local) symbols first.
+    const global = this.#closest(cands, false);
+    if (global >= 0) return this.#syms[global]!;
+    // The local ones unless a global sizeless symbol is at the very address.
+    let exactGlobal = false;
+    for (let i = last; i >= 0 && addrs[i] === address; i--) {
+      if (!this.#local[i] && ends[i] === addrs[i]) exactGlobal = true;
+    }
+    if (!exactGlobal) {
+      const local = this.#closest(cands, true);
+      if (local >= 0) return this.#syms[local]!;
+    }
+    // A sizeless symbol: only one at the highest start or end of the symbols
+    // searched can be (elfutils' min_label); the last such in search order
+    // (locals after globals, each in table order) in the address's section.
+    const label = exactGlobal ? this.#maxEndGlobal[last]! : maxEnd[last]!;
+    let best = -1;
+    for (let i = last; i >= 0 && addrs[i]! >= label; i--) {
+      if (addrs[i] !== label || ends[i] !== addrs[i]) continue;
+      if (exactGlobal && this.#local[i]) continue;
+      if (!this.#sameSection(i, address)) continue;
+      if (
+        best < 0 || (this.#local[i] && !this.#local[best]) ||
+        (this.#local[i] === this.#local[best] && this.#order[i]! > this.#order[best]!)
+      ) {
+        best = i;
       }
     }
-    if (best >= 0) return this.#syms[best]!;
-    if (sizeless >= 0 && addrs[sizeless]! >= minLabel && this.#sameSection(sizeless, address)) {
-      return this.#syms[sizeless]!;
-    }
-    return null;
+    return best >= 0 ? this.#syms[best]! : null;
   }
 }
 

@@ -1,0 +1,201 @@
+/**
+ * Symbols by address (lib/program/symbol.ts) as elfutils'
+ * `dwfl_module_addrinfo` finds them, hence as drgn 0.0.22: each rule on a
+ * hand-made table, then drgn's own answers for 13,653 addresses of the
+ * kernel fixture (vmlinux and its modules; every address where several
+ * symbols start among them) and 5,995 of a userspace core
+ * (tests/data/symbols/gen_symbol_goldens.py).
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import "../../../lib/targets.ts";
+import { Program } from "../../../lib/program/program.ts";
+import { type RawSymbol, SymbolTable } from "../../../lib/program/symbol.ts";
+import { KERNEL, KERNEL_MODULES, kernelDumpPath } from "../../_programs.ts";
+import { USER, vmlinux } from "../elf/_fixtures.ts";
+
+const LOCAL = 0;
+const GLOBAL = 1;
+const WEAK = 2;
+const NOTYPE = 0;
+const OBJECT = 1;
+const ABS = 0xfff1;
+
+function sym(
+  name: string,
+  value: number,
+  size: number,
+  binding: number,
+  shndx = 1,
+  type = OBJECT,
+): RawSymbol {
+  return { name, value: BigInt(value), size, type: size === 0 ? NOTYPE : type, binding, shndx };
+}
+
+/** Name found at each address (null: none). */
+function lookup(table: SymbolTable, ...addrs: number[]): (string | null)[] {
+  return addrs.map((a) => table.byAddress(BigInt(a))?.name ?? null);
+}
+
+// Section 1: [0x1000, 0x2000), section 2: [0x2000, 0x3000) (the end of 1 is the start of 2).
+const SECTIONS = [undefined, [0x1000n, 0x2000n], [0x2000n, 0x3000n]] as const;
+
+Deno.test("symbols by address: a global symbol containing it wins over a closer local one", () => {
+  // Locals come first in an ELF table, as here.
+  const t = new SymbolTable(
+    [
+      sym("inner_local", 0x1100, 0x10, LOCAL),
+      sym("outer_global", 0x1000, 0x200, GLOBAL),
+    ],
+    0n,
+    SECTIONS,
+  );
+  assert.deepEqual(lookup(t, 0x1100, 0x1108, 0x1180), [
+    "outer_global",
+    "outer_global",
+    "outer_global",
+  ]);
+  // Without a global one, the closest local.
+  const l = new SymbolTable(
+    [
+      sym("outer", 0x1000, 0x200, LOCAL),
+      sym("inner", 0x1100, 0x10, LOCAL),
+    ],
+    0n,
+    SECTIONS,
+  );
+  assert.deepEqual(lookup(l, 0x1100, 0x1110, 0x10ff), ["inner", "outer", "outer"]);
+});
+
+Deno.test("symbols by address: a global sizeless symbol at the very address hides the locals", () => {
+  // vmlinux: btf_tracing_ids (GLOBAL, size 0) and a 4-byte LOCAL __BTF_ID__ at one address.
+  const t = new SymbolTable(
+    [
+      sym("__BTF_ID__x", 0x1200, 4, LOCAL),
+      sym("btf_tracing_ids", 0x1200, 0, GLOBAL),
+    ],
+    0n,
+    SECTIONS,
+  );
+  assert.deepEqual(lookup(t, 0x1200), ["btf_tracing_ids"]);
+  // One byte further the locals are searched: the sized one contains it.
+  assert.deepEqual(lookup(t, 0x1201, 0x1203), ["__BTF_ID__x", "__BTF_ID__x"]);
+  // Past its end: the global sizeless one again (nothing ends after it).
+  assert.deepEqual(lookup(t, 0x1204), [null]);
+});
+
+Deno.test("symbols by address: sizeless symbols", () => {
+  const t = new SymbolTable(
+    [
+      sym("local_label", 0x1300, 0, LOCAL),
+      sym("sized", 0x1400, 0x10, LOCAL),
+      sym("global_label", 0x1300, 0, GLOBAL),
+      sym("end_marker", 0x1500, 0, GLOBAL),
+    ],
+    0n,
+    SECTIONS,
+  );
+  // At one address, the last in search order: the locals are searched after the globals.
+  assert.deepEqual(lookup(t, 0x1301, 0x13ff), ["local_label", "local_label"]);
+  // ... unless the address is the global's own.
+  assert.deepEqual(lookup(t, 0x1300), ["global_label"]);
+  // A sized symbol ending between a label and the address hides the label.
+  assert.deepEqual(lookup(t, 0x1408, 0x1410, 0x1480), ["sized", null, null]);
+  // A label covers the rest of its section only: 0x2000 is section 2's start.
+  assert.deepEqual(lookup(t, 0x1500, 0x1fff, 0x2000, 0x2100), [
+    "end_marker",
+    "end_marker",
+    null,
+    null,
+  ]);
+  // A label at a section's end belongs to the next section when that starts there.
+  const e = new SymbolTable([sym("__end_of_1", 0x2000, 0, GLOBAL, 1)], 0n, SECTIONS);
+  assert.deepEqual(lookup(e, 0x2000, 0x2010, 0x1fff), ["__end_of_1", "__end_of_1", null]);
+  // Without section ranges, no section check.
+  const n = new SymbolTable([sym("label", 0x1500, 0, GLOBAL)], 0n, null);
+  assert.deepEqual(lookup(n, 0x2100), ["label"]);
+});
+
+Deno.test("symbols by address: absolute symbols match their own address only", () => {
+  const t = new SymbolTable([sym("abs", 0x1600, 0, GLOBAL, ABS)], 0n, SECTIONS);
+  assert.deepEqual(lookup(t, 0x1600, 0x1601), ["abs", null]);
+});
+
+Deno.test("symbols by address: ties at one start", () => {
+  // The smaller one of one binding; the stronger binding of one size.
+  const t = new SymbolTable(
+    [
+      sym("big_local", 0x1700, 0x40, LOCAL),
+      sym("small_local", 0x1700, 0x10, LOCAL),
+      sym("weak", 0x1800, 0x10, WEAK),
+      sym("global", 0x1800, 0x10, GLOBAL),
+      sym("first", 0x1900, 0x10, GLOBAL),
+      sym("second", 0x1900, 0x10, GLOBAL),
+    ],
+    0n,
+    SECTIONS,
+  );
+  assert.deepEqual(lookup(t, 0x1708, 0x1720, 0x1808, 0x1908), [
+    "small_local",
+    "big_local",
+    "global",
+    "first",
+  ]);
+  // A stronger binding wins even from a farther start (elfutils, in table order).
+  const w = new SymbolTable(
+    [
+      sym("weak_close", 0x1a10, 0x10, WEAK),
+      sym("global_far", 0x1a00, 0x40, GLOBAL),
+    ],
+    0n,
+    SECTIONS,
+  );
+  assert.deepEqual(lookup(w, 0x1a18), ["global_far"]);
+});
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+const GOLDENS: Json = JSON.parse(
+  Deno.readTextFileSync(new URL("../../data/symbols/symbol_goldens.json", import.meta.url)),
+);
+
+function check(prog: Program, rows: [string, string | null, string?, number?][], what: string) {
+  const bad: string[] = [];
+  for (const [addr, name, address, size] of rows) {
+    let got: string;
+    try {
+      const s = prog.symbol(BigInt(addr));
+      got = `${s.name} 0x${s.address.toString(16)} ${s.size}`;
+    } catch {
+      got = "none";
+    }
+    const want = name === null ? "none" : `${name} ${address} ${size}`;
+    if (got !== want) bad.push(`${addr}: ${got}, drgn ${want}`);
+  }
+  assert.deepEqual(bad.slice(0, 10), [], `${what}: ${bad.length} of ${rows.length} differ`);
+}
+
+Deno.test("symbols by address: the kernel fixture's vmlinux and modules, as drgn", async () => {
+  const prog = new Program();
+  prog.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
+  prog.loadDebugInfo(
+    [await vmlinux(), ...KERNEL_MODULES.map((m) => join(KERNEL, "debug", `${m}.ko`))],
+    { default: false },
+  );
+  assert.ok(GOLDENS.kernel.length > 10000);
+  check(prog, GOLDENS.kernel, "kernel");
+});
+
+Deno.test("symbols by address: a userspace core (program, libc, ld.so), as drgn", () => {
+  const prog = new Program();
+  prog.setCoreDump(join(USER, "out/core/gcc-O0/datastructs.gcore"));
+  prog.loadDebugInfo([join(USER, "out/bin/gcc-O0/datastructs")], { default: true });
+  // drgn 0.0.22 does not read the vDSO of a core; Wyvern does.
+  const vdso = prog.modules.find((m) => m.name === "[vdso]");
+  const rows = (GOLDENS.user as [string, string | null][]).filter(([a]) =>
+    vdso === undefined || BigInt(a) < vdso.start || BigInt(a) >= vdso.end
+  );
+  assert.ok(rows.filter((r) => r[1] !== null).length > 500);
+  check(prog, rows as never, "userspace");
+});
