@@ -156,7 +156,6 @@ const C_KEYWORDS: ReadonlyMap<string, Tok> = new Map([
   ["__int128", Tok.INT128],
   ["struct", Tok.STRUCT],
   ["union", Tok.UNION],
-  ["class", Tok.CLASS],
   ["enum", Tok.ENUM],
   ["const", Tok.CONST],
   ["__const", Tok.CONST],
@@ -170,7 +169,12 @@ const C_KEYWORDS: ReadonlyMap<string, Tok> = new Map([
   ["_Atomic", Tok.ATOMIC],
 ]);
 
-const CPP_KEYWORDS: ReadonlyMap<string, Tok> = new Map([...C_KEYWORDS, ["bool", Tok.BOOL]]);
+// `class` is C++'s only: in C it is an identifier (the kernel's `struct class`).
+const CPP_KEYWORDS: ReadonlyMap<string, Tok> = new Map([
+  ...C_KEYWORDS,
+  ["bool", Tok.BOOL],
+  ["class", Tok.CLASS],
+]);
 
 interface Token {
   kind: Tok;
