@@ -194,9 +194,13 @@ function moduleMatches(m: Module, filename: string): boolean {
 }
 
 function bestByBinding(list: Symbol[]): Symbol {
-  const rank = (s: Symbol) => (s.binding === "GLOBAL" ? 0 : s.binding === "WEAK" ? 1 : 2);
+  // As drgn 0.0.22, which searches the table backwards: a global (or
+  // unique) one, else a weak one, else the last (vmlinux has 489 local
+  // symbols named .LC0; 1,184 local names occur more than once).
+  const rank = (s: Symbol) =>
+    s.binding === "GLOBAL" || s.binding === "UNIQUE" ? 0 : s.binding === "WEAK" ? 1 : 2;
   let best = list[0]!;
-  for (const s of list) if (rank(s) < rank(best)) best = s;
+  for (const s of list) if (rank(s) <= rank(best)) best = s;
   return best;
 }
 

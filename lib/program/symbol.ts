@@ -249,7 +249,7 @@ export class SymbolTable {
     return this.#sectionOf(a) === this.#sectionOf(address);
   }
 
-  /** Symbols named `name` (GLOBAL first, then WEAK, then others, each in table order). */
+  /** Symbols named `name`, in table order. */
   byName(name: string): Symbol[] {
     if (this.#byName === undefined) {
       const m = new Map<string, Symbol[]>();

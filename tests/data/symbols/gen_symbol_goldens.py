@@ -8,6 +8,7 @@ Kernel addresses: every vmlinux address where two or more symbols start
 symbols, each at its start, start + 1, middle, last byte, end and past it;
 and every 24th byte of each module's core layout. Userspace: 6,000 addresses
 spread over the core's PT_LOAD segments (program, libc, ld.so, vdso, stack).
+By name: every name that more than one vmlinux symbol has.
 
   /usr/bin/python3 tests/data/symbols/gen_symbol_goldens.py FIXTURES CACHE > tests/data/symbols/symbol_goldens.json
 
@@ -48,8 +49,11 @@ kprog.set_core_dump(vmcore)
 kprog.load_debug_info([vmlinux, *modules], default=False)
 offset = kprog.symbol("_stext").address - 0xFFFFFFFF81000000
 syms = []
+names = collections.Counter()
 for line in readelf("-sW", vmlinux).splitlines():
     f = line.split()
+    if len(f) >= 8 and f[0][:-1].isdigit() and f[6] != "UND":
+        names[f[7]] += 1
     if len(f) >= 8 and f[0][:-1].isdigit() and f[6] != "UND" and f[3] not in ("SECTION", "FILE"):
         a = int(f[1], 16)
         if a >= 0xFFFFFFFF80000000:
@@ -86,10 +90,17 @@ for start, size in loads:
     n = max(1, 6000 * size // total)
     uaddrs.update(start + size * i // n + i % 7 for i in range(n))
 
+by_name = []
+for n in sorted(n for n, c in names.items() if c > 1):
+    s = kprog.symbol(n)
+    by_name.append([n, hex(s.address), s.size, s.binding.name])
+
 json.dump({
     "generator": "tests/data/symbols/gen_symbol_goldens.py",
     "drgn_version": drgn.__version__,
+    "kaslr_offset": hex(offset),
     "kernel": answers(kprog, sorted(kaddrs)),
+    "kernel_by_name": by_name,
     "user": answers(uprog, sorted(uaddrs)),
 }, sys.stdout, separators=(",", ":"))
 print()

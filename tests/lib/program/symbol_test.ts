@@ -3,7 +3,8 @@
  * `dwfl_module_addrinfo` finds them, hence as drgn 0.0.22: each rule on a
  * hand-made table, then drgn's own answers for 13,653 addresses of the
  * kernel fixture (vmlinux and its modules; every address where several
- * symbols start among them) and 5,995 of a userspace core
+ * symbols start among them) and 5,995 of a userspace core; and by name,
+ * drgn's choice among the vmlinux symbols that share a name
  * (tests/data/symbols/gen_symbol_goldens.py).
  */
 
@@ -176,15 +177,38 @@ function check(prog: Program, rows: [string, string | null, string?, number?][],
   assert.deepEqual(bad.slice(0, 10), [], `${what}: ${bad.length} of ${rows.length} differ`);
 }
 
-Deno.test("symbols by address: the kernel fixture's vmlinux and modules, as drgn", async () => {
+async function kernelProgram(): Promise<Program> {
   const prog = new Program();
   prog.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
   prog.loadDebugInfo(
     [await vmlinux(), ...KERNEL_MODULES.map((m) => join(KERNEL, "debug", `${m}.ko`))],
     { default: false },
   );
+  return prog;
+}
+
+Deno.test("symbols by address: the kernel fixture's vmlinux and modules, as drgn", async () => {
+  const prog = await kernelProgram();
   assert.ok(GOLDENS.kernel.length > 10000);
   check(prog, GOLDENS.kernel, "kernel");
+});
+
+Deno.test("symbols by name: of several with one name, drgn's (global, weak, else the last)", async () => {
+  const prog = await kernelProgram();
+  const offset = BigInt(GOLDENS.kaslr_offset);
+  const bad: string[] = [];
+  for (const [name, address, size, binding] of GOLDENS.kernel_by_name as Json[]) {
+    const s = prog.symbol(name);
+    // drgn adds the KASLR offset to per-CPU symbols too; they are offsets
+    // (see tests/lib/linux/_kernel_checks.ts).
+    const want = BigInt(address);
+    const perCpu = s.address < 0xffff800000000000n && s.address + offset === want;
+    if ((s.address !== want && !perCpu) || Number(s.size) !== size || s.binding !== binding) {
+      bad.push(`${name}: ${String(s)}, drgn ${address} ${size} ${binding}`);
+    }
+  }
+  assert.ok(GOLDENS.kernel_by_name.length > 1000);
+  assert.deepEqual(bad.slice(0, 10), [], `${bad.length} differ`);
 });
 
 Deno.test("symbols by address: a userspace core (program, libc, ld.so), as drgn", () => {
