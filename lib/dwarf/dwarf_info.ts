@@ -31,7 +31,7 @@ import { ProgressiveIndex } from "./index_progressive.ts";
 import { type DwarfObject, ObjectReader } from "./object_reader.ts";
 import { type ArangeTable, dieRanges, parseAranges } from "./ranges.ts";
 import { checkSections, type DwarfSections } from "./sections.ts";
-import { languageOf, TypeReader } from "./type_reader.ts";
+import { type ExternalTypeResolver, languageOf, TypeReader } from "./type_reader.ts";
 import type { DwarfUnit } from "./unit.ts";
 
 /** Kinds of named types, as in C: `struct X`, `union X`, `class X`, `enum X`, typedefs, base types. */
@@ -145,6 +145,11 @@ export class DwarfInfo {
   readonly reader: DieReader;
   /** DIE → Type conversion (cached). */
   readonly types: TypeReader;
+  /**
+   * Where a declared struct/union/class/enum this file does not define is
+   * looked for next (the program's other modules: set by the program).
+   */
+  externalTypes: ExternalTypeResolver | null = null;
   readonly #objects: ObjectReader;
   #index: NameIndex | null = null;
   /** Set while the index is built as lookups need it (see {@link indexOnDemand}). */
@@ -171,6 +176,7 @@ export class DwarfInfo {
     this.types = new TypeReader(this.reader, {
       origin: options.name,
       resolveDeclaration: (tag, name, decl) => this.#resolveDeclaration(tag, name, decl),
+      resolveExternal: (kind, name) => this.externalTypes?.(kind, name) ?? null,
     });
     this.#objects = new ObjectReader(this.reader, this.types, options.bias ?? 0n);
   }

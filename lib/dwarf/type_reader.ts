@@ -26,13 +26,31 @@ import type { Die, DieReader, DieRef } from "./die.ts";
 /** Finds the DIE of a complete definition for a declaration (struct/union/class/enum). */
 export type DeclarationResolver = (tag: number, name: string, declaration: DieRef) => DieRef | null;
 
+/**
+ * Finds the complete definition of a declared struct/union/class/enum in
+ * another file (another module of the program), or null.
+ */
+export type ExternalTypeResolver = (
+  kind: "struct" | "union" | "class" | "enum",
+  name: string,
+) => Type | null;
+
 /** Options of a {@link TypeReader}. */
 export interface TypeReaderOptions {
   /** Where types come from (a file name), for `Type.origin`. */
   origin?: string;
   /** Resolves declarations to definitions elsewhere in the file (as drgn does). */
   resolveDeclaration?: DeclarationResolver;
+  /** Then in other files (as drgn does, over all the program's modules). */
+  resolveExternal?: ExternalTypeResolver;
 }
+
+const KIND_OF_DECLARED_TAG: Record<number, "struct" | "union" | "class" | "enum"> = {
+  [DW_TAG.structure_type]: "struct",
+  [DW_TAG.union_type]: "union",
+  [DW_TAG.class_type]: "class",
+  [DW_TAG.enumeration_type]: "enum",
+};
 
 /** The `Language` of a `DW_LANG` code. */
 export function languageOf(lang: number): Language {
@@ -55,6 +73,7 @@ export class TypeReader {
   readonly reader: DieReader;
   readonly #origin: string | undefined;
   readonly #resolve: DeclarationResolver | undefined;
+  readonly #external: ExternalTypeResolver | undefined;
   readonly #cache = new Map<DieRef, Type>();
   readonly #inProgress = new Set<DieRef>();
   readonly #voids = new Map<Language, Type>();
@@ -64,6 +83,7 @@ export class TypeReader {
     this.reader = reader;
     this.#origin = opts.origin;
     this.#resolve = opts.resolveDeclaration;
+    this.#external = opts.resolveExternal;
   }
 
   /** The `void` type of a language. */
@@ -261,12 +281,16 @@ export class TypeReader {
     return this.reader.littleEndian;
   }
 
-  /** For a declaration: the definition's type, if the resolver finds one. */
+  /** For a declaration: the definition's type, if a resolver finds one (this file's first). */
   #resolved(die: Die, ref: DieRef, name: string | null): Type | null {
-    if (name === null || this.#resolve === undefined || !die.flag(DW_AT.declaration)) return null;
-    const def = this.#resolve(die.tag, name, ref);
-    if (def === null || def === ref) return null;
-    return this.typeFromDie(def);
+    if (name === null || !die.flag(DW_AT.declaration)) return null;
+    if (this.#resolve !== undefined) {
+      const def = this.#resolve(die.tag, name, ref);
+      if (def !== null && def !== ref) return this.typeFromDie(def);
+    }
+    const kind = KIND_OF_DECLARED_TAG[die.tag];
+    if (kind === undefined || this.#external === undefined) return null;
+    return this.#external(kind, name);
   }
 
   #compound(die: Die, ref: DieRef, kind: "struct" | "union" | "class"): Type {

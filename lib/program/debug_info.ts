@@ -21,6 +21,7 @@ import {
   type TypedObject,
   valueFromBytes,
 } from "../object/typed_object.ts";
+import { isCompoundKind, type Type } from "../types/type.ts";
 
 function openElf(path: string): ElfFile {
   return ElfFile.open(path);
@@ -118,19 +119,63 @@ function* lookupOrder(prog: Program): Generator<Module> {
   for (const m of prog.modules) if (!first.includes(m)) yield m;
 }
 
+/** Whether `t` is a struct/union/class/enum only declared (no members or enumerators). */
+function isDeclared(t: Type): boolean {
+  return (isCompoundKind(t.kind) || t.kind === "enum") && !t.isComplete();
+}
+
+/**
+ * The complete definition of a struct/union/class/enum that `from`'s
+ * debug info only declares, in the program's other modules (in lookup
+ * order), or null: drgn resolves declarations over all modules. Not for
+ * vmlinux, whose declarations would otherwise load every kernel module's
+ * debug info (the modules are listed and loaded when first needed).
+ */
+export function completeTypeElsewhere(
+  prog: Program,
+  from: Module,
+  kind: "struct" | "union" | "class" | "enum",
+  name: string,
+): Type | null {
+  if (from.kind === "linux_kernel") return null;
+  const key = `${kind} ${name}`;
+  const busy = resolving.get(prog) ?? new Set<string>();
+  if (busy.has(key)) return null;
+  busy.add(key);
+  resolving.set(prog, busy);
+  try {
+    for (const m of lookupOrder(prog)) {
+      if (m === from || m.debugInfo === null) continue;
+      const t = m.debugInfo.findType(kind, name);
+      if (t !== null && !isDeclared(t)) return t;
+    }
+    return null;
+  } finally {
+    busy.delete(key);
+  }
+}
+
+/** Declarations being resolved across modules, per program (no cycles). */
+const resolving = new WeakMap<Program, Set<string>>();
+
 /** Registers the debug-info finders on `prog` (idempotent). */
 export function ensureFinders(prog: Program): void {
   if (prog.targetData.has("debugInfoFinders")) return;
   prog.targetData.set("debugInfoFinders", true);
   prog.targetData.set("threadVariable", (name: string, t: Thread) => threadVariable(prog, name, t));
   prog.addTypeFinder((kind: TypeFinderKind, name: string, filename?: string) => {
+    // A complete definition in any module before a declaration (as drgn,
+    // whose index has no declarations).
+    let declared: Type | null = null;
     for (const m of lookupOrder(prog)) {
       if (m.debugInfo === null) continue;
       if (filename !== undefined && !moduleMatches(m, filename)) continue;
       const t = m.debugInfo.findType(kind, name);
-      if (t !== null) return t;
+      if (t === null) continue;
+      if (!isDeclared(t)) return t;
+      declared ??= t;
     }
-    return null;
+    return declared;
   }, "dwarf");
   prog.addObjectFinder((p: Program, name: string, flags: number, filename?: string) => {
     for (const m of lookupOrder(p)) {

@@ -35,7 +35,7 @@ import { DecodeError, TargetError } from "../errors.ts";
 import type { Program } from "./program.ts";
 import { FindObjectFlags } from "./program.ts";
 import type { DebugInfoSource, Module, ObjectDescriptor } from "./module.ts";
-import { setDwarfFactory } from "./debug_info.ts";
+import { completeTypeElsewhere, setDwarfFactory } from "./debug_info.ts";
 
 /**
  * Sections the DWARF readers read through `ensureSection`, so they may be
@@ -335,7 +335,7 @@ export class DwarfSource implements DebugInfoSource {
   }
 }
 
-setDwarfFactory((_prog: Program, module: Module, elf: ElfFile) => {
+setDwarfFactory((prog: Program, module: Module, elf: ElfFile) => {
   const sectionAddress = module.data.get("sectionAddress") as
     | ((shndx: number) => bigint)
     | undefined;
@@ -345,6 +345,7 @@ setDwarfFactory((_prog: Program, module: Module, elf: ElfFile) => {
     sectionAddress,
   });
   if (dwarf === null) return null;
+  dwarf.externalTypes = (kind, name) => completeTypeElsewhere(prog, module, kind, name);
   module.data.set("dwarf", dwarf);
   module.data.set("elf", elf);
   return new DwarfSource(dwarf, relocate);

@@ -9,12 +9,9 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import "../../../lib/targets.ts";
-import { Program } from "../../../lib/program/program.ts";
+import type { Program } from "../../../lib/program/program.ts";
 import { type RawSymbol, SymbolTable } from "../../../lib/program/symbol.ts";
-import { KERNEL, KERNEL_MODULES, kernelDumpPath } from "../../_programs.ts";
-import { USER, vmlinux } from "../elf/_fixtures.ts";
+import { kernelProgram, userProgram } from "../../_programs.ts";
 
 const LOCAL = 0;
 const GLOBAL = 1;
@@ -177,16 +174,6 @@ function check(prog: Program, rows: [string, string | null, string?, number?][],
   assert.deepEqual(bad.slice(0, 10), [], `${what}: ${bad.length} of ${rows.length} differ`);
 }
 
-async function kernelProgram(): Promise<Program> {
-  const prog = new Program();
-  prog.setCoreDump(await kernelDumpPath("mdf-c-d31.kdump"));
-  prog.loadDebugInfo(
-    [await vmlinux(), ...KERNEL_MODULES.map((m) => join(KERNEL, "debug", `${m}.ko`))],
-    { default: false },
-  );
-  return prog;
-}
-
 Deno.test("symbols by address: the kernel fixture's vmlinux and modules, as drgn", async () => {
   const prog = await kernelProgram();
   assert.ok(GOLDENS.kernel.length > 10000);
@@ -211,10 +198,8 @@ Deno.test("symbols by name: of several with one name, drgn's (global, weak, else
   assert.deepEqual(bad.slice(0, 10), [], `${bad.length} differ`);
 });
 
-Deno.test("symbols by address: a userspace core (program, libc, ld.so), as drgn", () => {
-  const prog = new Program();
-  prog.setCoreDump(join(USER, "out/core/gcc-O0/datastructs.gcore"));
-  prog.loadDebugInfo([join(USER, "out/bin/gcc-O0/datastructs")], { default: true });
+Deno.test("symbols by address: a userspace core (program, libc, ld.so), as drgn", async () => {
+  const prog = await userProgram("gcc-O0", "datastructs");
   // drgn 0.0.22 does not read the vDSO of a core; Wyvern does.
   const vdso = prog.modules.find((m) => m.name === "[vdso]");
   const rows = (GOLDENS.user as [string, string | null][]).filter(([a]) =>
