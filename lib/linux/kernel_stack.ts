@@ -57,6 +57,7 @@ import type { Module } from "../program/module.ts";
 import type { Program } from "../program/program.ts";
 import {
   cfiUnwinder,
+  type MachineFrame,
   StackTrace,
   type Unwinder,
   unwindStack,
@@ -429,6 +430,39 @@ export const userModeEnd: Unwinder = (_prog, frame) => {
   return pc !== undefined && isUserPc(pc) ? { kind: "end" } : null;
 };
 
+const CALLEE_SAVED = [
+  X86_64_DWARF.rbx,
+  X86_64_DWARF.r12,
+  X86_64_DWARF.r13,
+  X86_64_DWARF.r14,
+  X86_64_DWARF.r15,
+];
+
+/**
+ * Adds the caller's callee-saved registers (rbx, r12–r15), which ORC does
+ * not track, to an ORC step's `caller` registers: from the function's DWARF
+ * CFI, where that gives the same frame (CFA and return address), as drgn's
+ * DWARF unwinding does (its locals in rbx or r12–r15 are then readable).
+ * Where the CFI does not agree (code that switches stacks, such as
+ * call_on_irqstack(), which only ORC describes), they stay unknown.
+ */
+function withCalleeSaved(prog: Program, frame: MachineFrame, caller: DwarfRegisters): void {
+  let step;
+  try {
+    step = cfiUnwinder(prog, frame);
+  } catch (e) {
+    if (e instanceof DecodeError || e instanceof FaultError) return;
+    throw e;
+  }
+  if (step?.kind !== "frame" || step.cfa !== caller[RSP] || step.registers[RIP] !== caller[RIP]) {
+    return;
+  }
+  for (const r of CALLEE_SAVED) {
+    const v = step.registers[r];
+    if (v !== undefined) caller[r] = v;
+  }
+}
+
 /** The ORC unwinder for vmlinux and module frames. */
 export const orcUnwinder: Unwinder = (prog, frame): UnwindStep | null => {
   const m = frame.module;
@@ -443,6 +477,7 @@ export const orcUnwinder: Unwinder = (prog, frame): UnwindStep | null => {
   );
   switch (step.kind) {
     case "frame":
+      if (step.entry.type === "call") withCalleeSaved(prog, frame, step.registers);
       return {
         kind: "frame",
         registers: step.registers,

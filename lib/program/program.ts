@@ -390,6 +390,16 @@ export class Program implements ObjectProgram {
    * name. Throws `LookupError` if none is found.
    */
   object(name: string, flags: number = FindObjectFlags.ANY, filename?: string): TypedObject {
+    if (typeof name !== "string") {
+      throw new TypeError(`object(): name must be a string, not ${typeof name}`);
+    }
+    if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0) {
+      throw new TypeError(
+        `object(): flags must be FindObjectFlags (a non-negative integer), not ${
+          typeof flags === "number" ? flags : typeof flags
+        } (an object at an address is makeObject(prog, type, { address }))`,
+      );
+    }
     for (const f of this.#objectFinders) {
       if (!f.enabled) continue;
       const o = f.fn(this, name, flags, filename);
