@@ -535,7 +535,10 @@ export function fget(task: TypedObject, fd: number): TypedObject {
  * ```
  */
 export function* forEachFile(task: TypedObject): IterableIterator<[number, TypedObject]> {
-  const fdt = task.member_("files").member_("fdt").read_();
+  // An exited task has no files (drgn 0.0.22 faults reading through NULL).
+  const files = task.member_("files");
+  if (files.isNull_()) return;
+  const fdt = files.member_("fdt").read_();
   const openFds = fdt.member_("open_fds").read_();
   const bitsPerLong = sizeof(openFds.type_.type!) * 8;
   const maxFds = Number(fdt.member_("max_fds").value_());

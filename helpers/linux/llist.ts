@@ -106,6 +106,22 @@ export function llistFirstEntry(
 }
 
 /**
+ * The first entry of an llist, or a NULL `type *` if it is empty (drgn's
+ * `llist_first_entry_or_null()`; {@link llistFirstEntry} is the same here).
+ *
+ * @param head `struct llist_head *`
+ * @param type the entry type
+ * @param member the name of the `struct llist_node` member in it
+ */
+export function llistFirstEntryOrNull(
+  head: TypedObject,
+  type: string | Type,
+  member: string,
+): TypedObject {
+  return llistFirstEntry(head, type, member);
+}
+
+/**
  * The entry after `pos` (`llist_next_entry()`), or a `NULL` `type *` at the end.
  *
  * @param pos `type *`
