@@ -252,6 +252,46 @@ export class TypedObject {
   }
 
   /** Address of a reference object, else `null`. */
+  /**
+   * An object of `type` from the bytes of its value (drgn's
+   * `Object.from_bytes_()`), starting `bitOffset` bits into `bytes`; with
+   * `bitFieldSize`, a bit field of an integer, boolean or enum type.
+   */
+  static fromBytes_(
+    prog: ObjectProgram,
+    type: string | Type,
+    bytes: Uint8Array,
+    options: { bitOffset?: number; bitFieldSize?: number | null } = {},
+  ): TypedObject {
+    const t = prog.type(type);
+    const bitOffset = options.bitOffset ?? 0;
+    const bfs = options.bitFieldSize ?? null;
+    if (!Number.isInteger(bitOffset) || bitOffset < 0) {
+      throw new RangeError(`bit offset must be a non-negative integer, not ${bitOffset}`);
+    }
+    if (bfs === null) {
+      if (bitOffset % 8 !== 0) {
+        throw new RangeError(
+          "the bit offset of a value that is not a bit field must be whole bytes",
+        );
+      }
+      return valueFromBytes(prog, t, bytes.subarray(bitOffset / 8));
+    }
+    const plan = readPlan(t);
+    if (plan.rk !== ReadKind.Int && plan.rk !== ReadKind.Bool) {
+      throw new TypeError(`bit field must be of an integer type, not '${t.typeName()}'`);
+    }
+    if (!Number.isInteger(bfs) || bfs < 1 || bfs > plan.size * 8) {
+      throw new RangeError(`bit field size ${bfs} is not within 1 and ${plan.size * 8}`);
+    }
+    const nbytes = Math.ceil((bitOffset + bfs) / 8);
+    if (bytes.length < nbytes) throw new OutOfBoundsError("out of bounds of value");
+    const raw = readUintBig(bytes, 0, nbytes, plan.littleEndian);
+    const shift = plan.littleEndian ? bitOffset : nbytes * 8 - bitOffset - bfs;
+    const bits = (raw >> BigInt(shift)) & ((1n << BigInt(bfs)) - 1n);
+    return newValue(prog, t, truncate(bits, bfs, plan.signed), bfs);
+  }
+
   get address_(): bigint | null {
     const off = this["@offset"];
     if (off === 0) return this["@base"];

@@ -14,7 +14,16 @@ import { FaultError, hex, LookupError } from "../errors.ts";
 import { MemoryReader } from "../memory/memory_reader.ts";
 import { CallbackSource, type ReadFn } from "../memory/memory_reader.ts";
 import { type Platform, X86_64 } from "../platform.ts";
-import { type Language, makeType, Qualifiers, type Type } from "../types/type.ts";
+import {
+  type Language,
+  makeType,
+  Qualifiers,
+  Type,
+  type TypeEnumerator,
+  type TypeInit,
+  type TypeMember,
+  type TypeParameter,
+} from "../types/type.ts";
 import { parseTypeName } from "../types/type_parser.ts";
 import "../types/format_type.ts";
 import "../object/format_object.ts";
@@ -43,6 +52,26 @@ export const FindObjectFlags = {
 
 /** Kinds a type finder is asked for. */
 export type TypeFinderKind = "struct" | "union" | "class" | "enum" | "typedef" | "base";
+
+/** Options of the type constructors (`prog.intType()` …), as drgn's keyword arguments. */
+export interface TypeOptions {
+  /** {@link Qualifiers} bits (default none). */
+  readonly qualifiers?: number;
+  /** Default: the program's language. */
+  readonly language?: Language;
+}
+
+/** Options of the scalar type constructors. */
+export interface ScalarTypeOptions extends TypeOptions {
+  /** Default: the platform's. */
+  readonly byteorder?: "little" | "big";
+}
+
+function positiveSize(size: number): void {
+  if (!Number.isInteger(size) || size <= 0) {
+    throw new RangeError(`type size must be a positive integer, not ${size}`);
+  }
+}
 
 /** A type finder: returns the type named `name` of `kind`, or null. */
 export type TypeFinder = (kind: TypeFinderKind, name: string, filename?: string) => Type | null;
@@ -128,6 +157,8 @@ export class Program implements ObjectProgram {
   #platform: Platform | null;
   #flags: { isLinuxKernel: boolean; isLive: boolean } = { isLinuxKernel: false, isLive: false };
   #language: Language | null = null;
+  /** Scratch space for helpers and scripts to keep what they computed (drgn's `prog.cache`). */
+  readonly cache: Map<string, unknown> = new Map();
   #typeFinders: Named<TypeFinder>[] = [];
   #objectFinders: Named<ObjectFinder>[] = [];
   #symbolFinders: Named<SymbolFinder>[] = [];
@@ -381,6 +412,133 @@ export class Program implements ObjectProgram {
   /** An array type of `length` elements (null: incomplete). */
   arrayType(element: Type, length: number | null): Type {
     return makeType.array(element, length);
+  }
+
+  /** A type made here: drgn's `qualifiers=` and `language=` (default: the program's). */
+  #made(init: TypeInit, options: TypeOptions): Type {
+    const t = new Type({ ...init, language: options.language ?? this.language });
+    return options.qualifiers ? t.qualified(options.qualifiers) : t;
+  }
+
+  #littleEndian(byteorder: "little" | "big" | undefined): boolean {
+    if (byteorder === undefined) return this.platform.littleEndian;
+    if (byteorder !== "little" && byteorder !== "big") {
+      throw new RangeError(`byteorder must be "little" or "big", not ${JSON.stringify(byteorder)}`);
+    }
+    return byteorder === "little";
+  }
+
+  /** A new `void` type (drgn's `prog.void_type()`). */
+  voidType(options: TypeOptions = {}): Type {
+    return this.#made({ kind: "void", name: "void" }, options);
+  }
+
+  /** A new integer type (drgn's `prog.int_type()`). */
+  intType(name: string, size: number, isSigned: boolean, options: ScalarTypeOptions = {}): Type {
+    positiveSize(size);
+    const littleEndian = this.#littleEndian(options.byteorder);
+    return this.#made({ kind: "int", name, size, isSigned, littleEndian }, options);
+  }
+
+  /** A new boolean type (drgn's `prog.bool_type()`). */
+  boolType(name: string, size: number, options: ScalarTypeOptions = {}): Type {
+    positiveSize(size);
+    const littleEndian = this.#littleEndian(options.byteorder);
+    return this.#made({ kind: "bool", name, size, littleEndian }, options);
+  }
+
+  /** A new floating-point type (drgn's `prog.float_type()`). */
+  floatType(name: string, size: number, options: ScalarTypeOptions = {}): Type {
+    positiveSize(size);
+    const littleEndian = this.#littleEndian(options.byteorder);
+    return this.#made({ kind: "float", name, size, littleEndian }, options);
+  }
+
+  #compound(
+    kind: "struct" | "union" | "class",
+    tag: string | null,
+    size: number | null,
+    members: readonly TypeMember[] | null,
+    options: TypeOptions,
+  ): Type {
+    if (members === null && size !== null) {
+      throw new RangeError(`incomplete ${kind} type must not have a size`);
+    }
+    if (members !== null && size === null) {
+      throw new RangeError(`${kind} type with members must have a size`);
+    }
+    return this.#made({ kind, tag, size, members }, options);
+  }
+
+  /** A new structure type; no members (null) makes it incomplete (drgn's `prog.struct_type()`). */
+  structType(
+    tag: string | null,
+    size: number | null = null,
+    members: readonly TypeMember[] | null = null,
+    options: TypeOptions = {},
+  ): Type {
+    return this.#compound("struct", tag, size, members, options);
+  }
+
+  /** A new union type (drgn's `prog.union_type()`). */
+  unionType(
+    tag: string | null,
+    size: number | null = null,
+    members: readonly TypeMember[] | null = null,
+    options: TypeOptions = {},
+  ): Type {
+    return this.#compound("union", tag, size, members, options);
+  }
+
+  /** A new class type (drgn's `prog.class_type()`). */
+  classType(
+    tag: string | null,
+    size: number | null = null,
+    members: readonly TypeMember[] | null = null,
+    options: TypeOptions = {},
+  ): Type {
+    return this.#compound("class", tag, size, members, options);
+  }
+
+  /**
+   * A new enumerated type with the compatible integer type `type`; no
+   * enumerators (null) makes it incomplete (drgn's `prog.enum_type()`).
+   */
+  enumType(
+    tag: string | null,
+    type: Type | null = null,
+    enumerators: readonly TypeEnumerator[] | null = null,
+    options: TypeOptions = {},
+  ): Type {
+    if ((type === null) !== (enumerators === null)) {
+      throw new RangeError(
+        enumerators === null
+          ? "incomplete enum type must not have a compatible type"
+          : "enum type with enumerators must have a compatible type",
+      );
+    }
+    if (type !== null && type.kind !== "int") {
+      throw new TypeError("enum compatible type must be an integer type");
+    }
+    return this.#made(
+      { kind: "enum", tag, size: type?.size ?? null, type, enumerators },
+      options,
+    );
+  }
+
+  /** A new typedef (drgn's `prog.typedef_type()`). */
+  typedefType(name: string, type: Type, options: TypeOptions = {}): Type {
+    return this.#made({ kind: "typedef", name, type }, options);
+  }
+
+  /** A new function type (drgn's `prog.function_type()`). */
+  functionType(
+    type: Type,
+    parameters: readonly TypeParameter[],
+    isVariadic = false,
+    options: TypeOptions = {},
+  ): Type {
+    return this.#made({ kind: "function", type, parameters, isVariadic }, options);
   }
 
   // ------------------------------------------------------------------ objects
