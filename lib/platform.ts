@@ -5,7 +5,43 @@
  */
 
 /** Architectures Wyvern knows the registers of. */
-export type Architecture = "X86_64" | "I386" | "AARCH64" | "ARM" | "PPC64" | "S390X" | "UNKNOWN";
+export type Architecture =
+  | "X86_64"
+  | "I386"
+  | "AARCH64"
+  | "ARM"
+  | "PPC64"
+  | "RISCV64"
+  | "RISCV32"
+  | "S390X"
+  | "S390"
+  | "UNKNOWN";
+
+/** A register of a platform: its names (most have one; aarch64's `x29` is also `fp`). */
+export interface PlatformRegister {
+  readonly names: readonly string[];
+}
+
+const numbered = (prefix: string, n: number): string[][] =>
+  Array.from({ length: n }, (_, i) => [`${prefix}${i}`]);
+
+/**
+ * The registers drgn 0.0.22 knows per architecture, in its order (the
+ * DWARF register numbering's order); drgn has none for i386, arm, riscv
+ * and s390 (31-bit).
+ */
+const REGISTER_NAMES: Partial<Record<Architecture, string[][]>> = {
+  X86_64: [
+    ..."rax rdx rcx rbx rsi rdi rbp rsp".split(" ").map((r) => [r]),
+    ...numbered("r", 16).slice(8),
+    ..."rip rflags es cs ss ds fs gs fs.base gs.base".split(" ").map((r) => [r]),
+  ],
+  AARCH64: [...numbered("x", 29), ["x29", "fp"], ["x30", "lr"], ["sp"], ["pstate"]],
+  PPC64: [...numbered("r", 32), ["lr"], ...numbered("cr", 8)],
+  S390X: [...numbered("r", 16), ...numbered("a", 16), ["pswm"], ["pswa"]],
+};
+
+const registerCache = new Map<Architecture, readonly PlatformRegister[]>();
 
 /** A target platform: architecture, word size and byte order. */
 export class Platform {
@@ -20,6 +56,20 @@ export class Platform {
     this.arch = arch;
     this.wordSize = wordSize;
     this.littleEndian = littleEndian;
+  }
+
+  /** The registers of the architecture, as drgn's `Platform.registers` (empty where drgn knows none). */
+  get registers(): readonly PlatformRegister[] {
+    let r = registerCache.get(this.arch);
+    if (r === undefined) {
+      r = Object.freeze(
+        (REGISTER_NAMES[this.arch] ?? []).map((names) =>
+          Object.freeze({ names: Object.freeze(names) })
+        ),
+      );
+      registerCache.set(this.arch, r);
+    }
+    return r;
   }
 
   /** True for 64-bit targets. */
@@ -43,8 +93,8 @@ export class Platform {
 /** The x86-64 platform, the one every fixture runs on. */
 export const X86_64: Platform = new Platform("X86_64", 8, true);
 
-/** Maps an ELF `e_machine` to an architecture. */
-export function archFromElfMachine(machine: number): Architecture {
+/** Maps an ELF `e_machine` (and class: 64-bit or not) to an architecture. */
+export function archFromElfMachine(machine: number, is64 = true): Architecture {
   switch (machine) {
     case 62:
       return "X86_64";
@@ -57,7 +107,9 @@ export function archFromElfMachine(machine: number): Architecture {
     case 21:
       return "PPC64";
     case 22:
-      return "S390X";
+      return is64 ? "S390X" : "S390";
+    case 243:
+      return is64 ? "RISCV64" : "RISCV32";
     default:
       return "UNKNOWN";
   }

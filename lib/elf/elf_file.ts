@@ -302,7 +302,7 @@ export class ElfFile {
   /** The platform (architecture, word size, byte order) from the ELF header. */
   get platform(): Platform {
     return this.#platform ??= new Platform(
-      archFromElfMachine(this.machine),
+      archFromElfMachine(this.machine, this.is64),
       this.is64 ? 8 : 4,
       this.littleEndian,
     );

@@ -67,6 +67,12 @@ export interface ScalarTypeOptions extends TypeOptions {
   readonly byteorder?: "little" | "big";
 }
 
+/** Options of {@link Program.pointerType} (drgn's `size` and `byteorder` too). */
+export interface PointerTypeOptions extends ScalarTypeOptions {
+  /** Default: the platform's word size. */
+  readonly size?: number;
+}
+
 function positiveSize(size: number): void {
   if (!Number.isInteger(size) || size <= 0) {
     throw new RangeError(`type size must be a positive integer, not ${size}`);
@@ -398,8 +404,23 @@ export class Program implements ObjectProgram {
     return t;
   }
 
-  /** A pointer type to `target` (cached), with the program's word size. */
-  pointerType(target: Type, qualifiers = 0): Type {
+  /**
+   * A pointer type to `target` (cached), with the program's word size and
+   * byte order; or, as drgn's `prog.pointer_type(type, size, byteorder,
+   * qualifiers=, language=)`, with options.
+   */
+  pointerType(target: Type, qualifiers: number | PointerTypeOptions = 0): Type {
+    if (typeof qualifiers !== "number") {
+      const o = qualifiers;
+      const size = o.size ?? this.platform.wordSize;
+      positiveSize(size);
+      const littleEndian = this.#littleEndian(o.byteorder);
+      if (o.language === undefined || o.language === target.language) {
+        const p = makeType.pointer(target, size, littleEndian);
+        return o.qualifiers ? p.qualified(o.qualifiers) : p;
+      }
+      return this.#made({ kind: "pointer", size, littleEndian, type: target }, o);
+    }
     const key = `ptr${target.qualifiers}`;
     let p = target.core.slots.get(key) as Type | undefined;
     if (p === undefined || p.core.size !== this.platform.wordSize) {

@@ -10,10 +10,13 @@ import "../targets.ts";
 export { FindObjectFlags, Program } from "../program/program.ts";
 export type {
   ObjectFinder,
+  PointerTypeOptions,
   ProgramFlags,
+  ScalarTypeOptions,
   SymbolFinder,
   TypeFinder,
   TypeFinderKind,
+  TypeOptions,
 } from "../program/program.ts";
 export { Module } from "../program/module.ts";
 export { Thread } from "../program/thread.ts";
@@ -31,8 +34,9 @@ export {
   TypeMember,
   TypeParameter,
 } from "../types/type.ts";
-export type { Language, TypeKind } from "../types/type.ts";
+export type { Language, PrimitiveTypeName, TypeKind } from "../types/type.ts";
 export { Platform } from "../platform.ts";
+export type { Architecture, PlatformRegister } from "../platform.ts";
 export {
   DecodeError,
   FaultError,

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { parsePrimitive } from "../dwarf/base_type_names.ts";
+
 /** The kind of a type. `complex` is C's `_Complex` (drgn 0.0.22 cannot read those). */
 export type TypeKind =
   | "void"
@@ -149,6 +151,46 @@ export interface TypeInit {
   /** Where the type came from, for ambiguity reports (a file name). */
   origin?: string;
 }
+
+/** drgn's `PrimitiveType` members (see {@link Type.primitive}). */
+export type PrimitiveTypeName =
+  | "C_CHAR"
+  | "C_SIGNED_CHAR"
+  | "C_UNSIGNED_CHAR"
+  | "C_SHORT"
+  | "C_UNSIGNED_SHORT"
+  | "C_INT"
+  | "C_UNSIGNED_INT"
+  | "C_LONG"
+  | "C_UNSIGNED_LONG"
+  | "C_LONG_LONG"
+  | "C_UNSIGNED_LONG_LONG"
+  | "C_BOOL"
+  | "C_FLOAT"
+  | "C_DOUBLE"
+  | "C_LONG_DOUBLE"
+  | "C_SIZE_T"
+  | "C_PTRDIFF_T"
+  | "C_VOID";
+
+/** Canonical C spelling → drgn's `PrimitiveType` member. */
+const PRIMITIVE_NAMES: Record<string, PrimitiveTypeName> = {
+  "char": "C_CHAR",
+  "signed char": "C_SIGNED_CHAR",
+  "unsigned char": "C_UNSIGNED_CHAR",
+  "short": "C_SHORT",
+  "unsigned short": "C_UNSIGNED_SHORT",
+  "int": "C_INT",
+  "unsigned int": "C_UNSIGNED_INT",
+  "long": "C_LONG",
+  "unsigned long": "C_UNSIGNED_LONG",
+  "long long": "C_LONG_LONG",
+  "unsigned long long": "C_UNSIGNED_LONG_LONG",
+  "_Bool": "C_BOOL",
+  "float": "C_FLOAT",
+  "double": "C_DOUBLE",
+  "long double": "C_LONG_DOUBLE",
+};
 
 let nextCoreId = 1;
 
@@ -363,6 +405,45 @@ export class Type {
   /** Byte order of a scalar type. */
   get littleEndian(): boolean {
     return this.core.littleEndian;
+  }
+
+  /**
+   * drgn's `byteorder`: `"little"` or `"big"`, for int, bool, float and
+   * pointer types (a TypeError for other kinds, as drgn raises).
+   */
+  get byteorder(): "little" | "big" {
+    const c = this.core;
+    if (c.kind !== "int" && c.kind !== "bool" && c.kind !== "float" && c.kind !== "pointer") {
+      throw new TypeError(`${c.kind} type does not have a byte order`);
+    }
+    return c.littleEndian ? "little" : "big";
+  }
+
+  /**
+   * drgn's `primitive`: the C primitive type this is, as drgn's
+   * `PrimitiveType` member name (`"C_INT"`, `"C_UNSIGNED_LONG"`,
+   * `"C_SIZE_T"`, `"C_VOID"`…), or null. An int, bool or float type is
+   * primitive when its name is a C specifier list of that kind (and, for
+   * ints other than plain `char`, the same signedness), whatever its size;
+   * a typedef when it is named `size_t` or `ptrdiff_t`.
+   */
+  get primitive(): PrimitiveTypeName | null {
+    const c = this.core;
+    switch (c.kind) {
+      case "void":
+        return "C_VOID";
+      case "typedef":
+        return c.name === "size_t" ? "C_SIZE_T" : c.name === "ptrdiff_t" ? "C_PTRDIFF_T" : null;
+      case "int":
+      case "bool":
+      case "float": {
+        const p = c.name === null ? null : parsePrimitive(c.name);
+        if (p === null || p.kind !== c.kind) return null;
+        if (c.kind === "int" && p.isSigned !== null && p.isSigned !== c.isSigned) return null;
+        return PRIMITIVE_NAMES[p.name] ?? null;
+      }
+    }
+    return null;
   }
 
   /**
