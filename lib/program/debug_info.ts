@@ -190,16 +190,27 @@ export function ensureFinders(prog: Program): void {
   }, "dwarf");
   prog.addSymbolFinder((name, address, one) => {
     const out: Symbol[] = [];
+    if (name !== null) {
+      // As drgn 0.0.22: modules in its order, the first global (or
+      // unique) symbol wins; else the first module's best (weak over local).
+      let best: Symbol | null = null;
+      for (const m of symbolNameOrder(prog)) {
+        const r = m.symtab?.byName(name) ?? [];
+        if (r.length === 0) continue;
+        if (!one) {
+          out.push(...r);
+          continue;
+        }
+        const b = bestByBinding(r);
+        if (bindingRank(b) === 0) return [b];
+        if (best === null || bindingRank(b) < bindingRank(best)) best = b;
+      }
+      return best === null ? out : [best];
+    }
     for (const m of lookupOrder(prog)) {
       const st = m.symtab;
       if (st === null) continue;
-      if (name !== null) {
-        const r = st.byName(name);
-        if (r.length) {
-          if (one) return [bestByBinding(r)];
-          out.push(...r);
-        }
-      } else if (address !== null) {
+      if (address !== null) {
         // Only the module that maps the address may symbolize it; its end
         // address too when no module starts there (as elfutils'
         // dwfl_addrmodule).
@@ -238,15 +249,34 @@ function moduleMatches(m: Module, filename: string): boolean {
     (m.path?.endsWith("/" + filename) ?? false);
 }
 
+/** drgn's precedence of symbol bindings for name lookups: 0 is best. */
+function bindingRank(s: Symbol): number {
+  return s.binding === "GLOBAL" || s.binding === "UNIQUE" ? 0 : s.binding === "WEAK" ? 1 : 2;
+}
+
 function bestByBinding(list: Symbol[]): Symbol {
   // As drgn 0.0.22, which searches the table backwards: a global (or
   // unique) one, else a weak one, else the last (vmlinux has 489 local
   // symbols named .LC0; 1,184 local names occur more than once).
-  const rank = (s: Symbol) =>
-    s.binding === "GLOBAL" || s.binding === "UNIQUE" ? 0 : s.binding === "WEAK" ? 1 : 2;
   let best = list[0]!;
-  for (const s of list) if (rank(s) <= rank(best)) best = s;
+  for (const s of list) if (bindingRank(s) <= bindingRank(best)) best = s;
   return best;
+}
+
+/**
+ * The modules in the order drgn 0.0.22 (libdwfl) searches them by symbol
+ * name: the kernel's vmlinux, then its modules in the kernel's list order;
+ * a process's modules (program and shared libraries) from the highest
+ * address down (a core's or process's mappings are reported in address
+ * order and iterated newest first): in a core of a program linked with
+ * libm, `_DYNAMIC` is ld.so's, then libm's, libc's, the program's.
+ */
+function* symbolNameOrder(prog: Program): Generator<Module> {
+  if (prog.flags.isLinuxKernel) {
+    yield* lookupOrder(prog);
+    return;
+  }
+  yield* [...prog.modules].sort((a, b) => (a.start > b.start ? -1 : a.start < b.start ? 1 : 0));
 }
 
 /** Turns a debug-info descriptor into an object. */

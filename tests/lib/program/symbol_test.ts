@@ -208,3 +208,28 @@ Deno.test("symbols by address: a userspace core (program, libc, ld.so), as drgn"
   assert.ok(rows.filter((r) => r[1] !== null).length > 500);
   check(prog, rows as never, "userspace");
 });
+
+Deno.test("symbols by name: every symbol of a userspace binary, in drgn's module order, as drgn", async () => {
+  const names: Json = JSON.parse(
+    Deno.readTextFileSync(new URL("../../data/symbols/user_symbol_names.json", import.meta.url)),
+  );
+  for (const variant of ["gcc-O0", "clang-O0"]) {
+    const prog = await userProgram(variant, "types");
+    const bad: string[] = [];
+    let tls = 0;
+    for (const [name, address, size, binding, kind] of names[variant] as Json[]) {
+      let got = "none";
+      try {
+        const s = prog.symbol(name);
+        got = `0x${s.address.toString(16)} ${s.size} ${s.binding} ${s.kind}`;
+      } catch {
+        // compared below
+      }
+      const want = address === null ? "none" : `${address} ${size} ${binding} ${kind}`;
+      if (got !== want) bad.push(`${name}: ${got}, drgn ${want}`);
+      if (kind === "TLS") tls++;
+    }
+    assert.ok(names[variant].length > 150 && tls >= 4, variant);
+    assert.deepEqual(bad.slice(0, 10), [], `${variant}: ${bad.length} differ`);
+  }
+});
