@@ -135,6 +135,10 @@ export class TypeReader {
   }
 
   #convert(die: Die, ref: DieRef): Type {
+    // A type whose definition is in a type unit (gcc -fdebug-types-section):
+    // a stub with only DW_AT_signature stands for the unit's type.
+    const sig = die.ref(DW_AT.signature);
+    if (sig !== null && sig !== ref) return this.typeFromDie(sig);
     const tag = die.tag;
     switch (tag) {
       case DW_TAG.base_type:
