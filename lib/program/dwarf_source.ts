@@ -8,7 +8,7 @@
  */
 
 import { ET, SHF, SHT } from "../elf/constants.ts";
-import type { ElfFile, ElfSection } from "../elf/elf_file.ts";
+import { type DebugAltLink, ElfFile, type ElfSection } from "../elf/elf_file.ts";
 import { relocatedSectionData } from "../elf/relocations.ts";
 import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
 import type { DwarfObject } from "../dwarf/object_reader.ts";
@@ -21,7 +21,8 @@ import {
   writeIndexCache,
 } from "../dwarf/index_cache.ts";
 import { INDEX_FORMAT_VERSION, type NameIndex } from "../dwarf/name_index.ts";
-import { envFlag } from "../env.ts";
+import { envFlag, sysroot } from "../env.ts";
+import { mergeSupplementary } from "../dwarf/dwz.ts";
 import {
   DWARF_SECTION_NAMES,
   type DwarfSections,
@@ -193,18 +194,40 @@ function placementWord(elf: ElfFile, sectionAddress: (shndx: number) => bigint):
  */
 export function openDwarf(
   elf: ElfFile,
-  options: { bias: bigint; sectionAddress?: (shndx: number) => bigint },
+  options: {
+    bias: bigint;
+    sectionAddress?: (shndx: number) => bigint;
+    warn?: (message: string) => void;
+  },
 ): DwarfInfo | null {
   const buildId = elf.buildIdHex();
   const variant = [...CACHE_VARIANT];
   if (elf.type === ET.REL) {
     variant.push(options.sectionAddress ? placementWord(elf, options.sectionAddress) : 0);
   }
+  const link = elf.gnuDebugAltLink();
+  const alt = link === null ? null : openSupplementary(elf, link, options.warn);
+  // An entry made with the supplementary file merged in is not one made without.
+  if (link !== null) variant.push(alt === null ? 1 : 2);
   const key: IndexCacheKey | null = buildId === null
     ? null
     : indexCacheKey(elf.path, buildId, variant);
-  const sections = dwarfSectionsOf(elf, options.sectionAddress, key !== null);
+  let sections = dwarfSectionsOf(elf, options.sectionAddress, key !== null);
   if (sections === null) return null;
+  if (alt !== null) {
+    const altSections = dwarfSectionsOf(alt, undefined, false);
+    if (altSections !== null) {
+      try {
+        sections = mergeSupplementary(sections, altSections, elf.littleEndian);
+      } catch (e) {
+        options.warn?.(
+          `${elf.path}: cannot use its DWZ supplementary file ${alt.path}: ${
+            e instanceof Error ? e.message : e
+          }`,
+        );
+      }
+    }
+  }
   if (key !== null) key.content = () => contentWords(elf);
   const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path };
   if (key !== null) {
@@ -244,6 +267,46 @@ export function openDwarf(
     dwarf.indexOnDemand(key !== null && indexCacheWritable() ? save : undefined);
   }
   return dwarf;
+}
+
+/**
+ * The DWZ supplementary file `link` names for `elf` (see lib/dwarf/dwz.ts):
+ * its path as given (relative to `elf`'s directory), under the sysroot,
+ * or by build ID under `/usr/lib/debug/.build-id`; it must carry the build
+ * ID the link records. Null (with a warning) if none does.
+ */
+function openSupplementary(
+  elf: ElfFile,
+  link: DebugAltLink,
+  warn?: (message: string) => void,
+): ElfFile | null {
+  const want = Array.from(link.buildId, (b) => b.toString(16).padStart(2, "0")).join("");
+  const dir = elf.path.slice(0, elf.path.lastIndexOf("/") + 1) || "./";
+  const root = sysroot();
+  const candidates = link.name.startsWith("/") ? [root + link.name, link.name] : [dir + link.name];
+  if (want.length > 2) {
+    candidates.push(`${root}/usr/lib/debug/.build-id/${want.slice(0, 2)}/${want.slice(2)}.debug`);
+  }
+  let mismatch: string | null = null;
+  for (const path of new Set(candidates)) {
+    let alt: ElfFile;
+    try {
+      if (!Deno.statSync(path).isFile) continue;
+      alt = ElfFile.open(path);
+    } catch {
+      continue;
+    }
+    const id = alt.buildIdHex();
+    if (want === "" || id === want) return alt;
+    mismatch = `${path} has build ID ${id}, not ${want}`;
+    alt.close();
+  }
+  warn?.(
+    `${elf.path}: DWZ supplementary file ${link.name} not found${
+      mismatch === null ? "" : ` (${mismatch})`
+    }: types and names defined there are missing`,
+  );
+  return null;
 }
 
 /** The sections an index cache entry depends on (what the unit table and the index scan read). */
@@ -343,6 +406,7 @@ setDwarfFactory((prog: Program, module: Module, elf: ElfFile) => {
   const dwarf = openDwarf(elf, {
     bias: relocate !== null ? 0n : module.bias,
     sectionAddress,
+    warn: (message) => prog.warn(message),
   });
   if (dwarf === null) return null;
   dwarf.externalTypes = (kind, name) => completeTypeElsewhere(prog, module, kind, name);
