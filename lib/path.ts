@@ -70,3 +70,42 @@ export function toFileUrl(path: string): URL {
   );
   return url;
 }
+
+/** The components of `path` with `.` and empty ones dropped and `..` applied (kept at the start of a relative path). */
+function components(path: string): string[] {
+  const out: string[] = [];
+  const abs = path.startsWith("/");
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!abs) out.push("..");
+      continue;
+    }
+    out.push(part);
+  }
+  return out;
+}
+
+/**
+ * drgn's `filename_matches(haystack, needle)`: whether a file containing a
+ * definition (`haystack`, e.g. a DWARF `DW_AT_decl_file` path) is the one
+ * searched for (`needle`). Paths are compared by components from the right,
+ * so `stdio.h`, `include/stdio.h` and `/usr/include/stdio.h` all match
+ * `/usr/include/stdio.h` (but `io.h` does not); an absolute needle must
+ * match the whole of an absolute haystack. An empty or missing needle
+ * matches anything; an empty or missing haystack only such a needle.
+ */
+export function filenameMatches(haystack: string | null, needle: string | null): boolean {
+  if (needle === null || needle === "") return true;
+  if (haystack === null || haystack === "") return false;
+  const h = components(haystack);
+  const n = components(needle);
+  if (needle.startsWith("/")) {
+    if (!haystack.startsWith("/") || h.length !== n.length) return false;
+  } else if (n.length > h.length) return false;
+  for (let i = 1; i <= n.length; i++) {
+    if (h[h.length - i] !== n[n.length - i]) return false;
+  }
+  return true;
+}

@@ -402,6 +402,12 @@ export class DwarfInfo {
     return u.section === "info" ? idx.die[i]! : TYPES_BASE + idx.die[i]!;
   }
 
+  /** The DIE an entry's `aux` names (an enumerator's enum type). */
+  #auxRef(i: number, idx: IndexView): DieRef {
+    const u = idx.units[idx.unit[i]!]!;
+    return u.section === "info" ? idx.aux[i]! : TYPES_BASE + idx.aux[i]!;
+  }
+
   #resolveDeclaration(tag: number, name: string, decl: DieRef): DieRef | null {
     const kind = KIND_OF_TAG[tag];
     if (kind === undefined) return null;
@@ -477,19 +483,27 @@ export class DwarfInfo {
    * list_head"`); otherwise typedefs and base types are searched. At most
    * `limit` types are converted.
    */
-  findTypes(name: string, kind?: TypeLookupKind, limit = Infinity): Type[] {
+  findTypes(
+    name: string,
+    kind?: TypeLookupKind,
+    limit = Infinity,
+    accept?: (ref: DieRef) => boolean,
+  ): Type[] {
     const out: Type[] = [];
-    const [idx, hits] = this.#typeEntries(name, kind, limit);
+    // With a filter, every entry is a candidate: no early stop.
+    const [idx, hits] = this.#typeEntries(name, kind, accept === undefined ? limit : Infinity);
     for (const i of hits) {
       if (out.length >= limit) break;
-      out.push(this.types.typeFromDie(this.#ref(i, idx)));
+      const ref = this.#ref(i, idx);
+      if (accept !== undefined && !accept(ref)) continue;
+      out.push(this.types.typeFromDie(ref));
     }
     return out;
   }
 
   /** The first type {@link findTypes} returns, or null. */
-  findType(name: string, kind?: TypeLookupKind): Type | null {
-    return this.findTypes(name, kind, 1)[0] ?? null;
+  findType(name: string, kind?: TypeLookupKind, accept?: (ref: DieRef) => boolean): Type | null {
+    return this.findTypes(name, kind, 1, accept)[0] ?? null;
   }
 
   /**
@@ -503,6 +517,7 @@ export class DwarfInfo {
     name: string,
     kind: ObjectLookupKind | readonly ObjectLookupKind[] = "any",
     limit = Infinity,
+    accept?: (ref: DieRef) => boolean,
   ): DwarfObject[] {
     const out: DwarfObject[] = [];
     const kinds: readonly ObjectLookupKind[] = typeof kind === "string" ? [kind] : kind;
@@ -512,11 +527,18 @@ export class DwarfInfo {
       (want("constant") ? kindMask(IndexKind.constant) : 0);
     // Once `limit` definitions are found, entries further on cannot come
     // before them.
-    const [idx, hits] = this.#lookupOne(name, mask, (v, h) => {
+    const [idx, all] = this.#lookupOne(name, mask, (v, h) => {
+      if (accept !== undefined) return false; // every entry is a candidate
       let c = 0;
       for (const i of h) if (objectRank(v, i) === 0 && ++c >= limit) return true;
       return false;
     });
+    // An enumerator is in the file of its enum type (it has no DW_AT_decl_file).
+    const hits = accept === undefined
+      ? all
+      : all.filter((i) =>
+        accept(idx.kind[i] === IndexKind.constant ? this.#auxRef(i, idx) : this.#ref(i, idx))
+      );
     const ordered = hits.map((i, n) => [objectRank(idx, i), n, i] as const).sort((a, b) =>
       a[0] - b[0] || a[1] - b[1]
     );
@@ -530,6 +552,7 @@ export class DwarfInfo {
       if (statics !== null) {
         for (const i of statics.find(name, kindMask(IndexKind.localVariable))) {
           if (out.length >= limit) break;
+          if (accept !== undefined && !accept(this.#ref(i, statics))) continue;
           out.push(this.#object(statics, i, name));
         }
       }
@@ -546,11 +569,8 @@ export class DwarfInfo {
         return this.#objects.variable(ref, name, true);
       case IndexKind.function:
         return this.#objects.function(ref, name);
-      default: {
-        const u = idx.units[idx.unit[i]!]!;
-        const enumRef = u.section === "info" ? idx.aux[i]! : TYPES_BASE + idx.aux[i]!;
-        return this.#objects.enumerator(ref, enumRef, name);
-      }
+      default:
+        return this.#objects.enumerator(ref, this.#auxRef(i, idx), name);
     }
   }
 

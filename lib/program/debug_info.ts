@@ -167,10 +167,11 @@ export function ensureFinders(prog: Program): void {
     // A complete definition in any module before a declaration (as drgn,
     // whose index has no declarations).
     let declared: Type | null = null;
+    // `filename`: the file the definition is declared in, as drgn's (see
+    // `filenameMatches`).
     for (const m of lookupOrder(prog)) {
       if (m.debugInfo === null) continue;
-      if (filename !== undefined && !moduleMatches(m, filename)) continue;
-      const t = m.debugInfo.findType(kind, name);
+      const t = m.debugInfo.findType(kind, name, filename);
       if (t === null) continue;
       if (!isDeclared(t)) return t;
       declared ??= t;
@@ -180,8 +181,7 @@ export function ensureFinders(prog: Program): void {
   prog.addObjectFinder((p: Program, name: string, flags: number, filename?: string) => {
     for (const m of lookupOrder(p)) {
       if (m.debugInfo === null) continue;
-      if (filename !== undefined && !moduleMatches(m, filename)) continue;
-      const d = m.debugInfo.findObject(name, flags);
+      const d = m.debugInfo.findObject(name, flags, filename);
       if (d === null) continue;
       const o = descriptorToObject(p, m, d);
       if (o !== null) return o;
@@ -242,11 +242,6 @@ function symbolRange(m: Module): [bigint, bigint] {
 /** Whether a module other than `m` has `address` in its range. */
 function mappedByOther(prog: Program, m: Module, address: bigint): boolean {
   return prog.modules.some((o) => o !== m && address >= o.start && address < o.end);
-}
-
-function moduleMatches(m: Module, filename: string): boolean {
-  return m.name === filename || m.path === filename || m.debugPath === filename ||
-    (m.path?.endsWith("/" + filename) ?? false);
 }
 
 /** drgn's precedence of symbol bindings for name lookups: 0 is best. */

@@ -8,6 +8,10 @@
  */
 
 import { ET, SHF, SHT } from "../elf/constants.ts";
+import { DW_AT } from "../dwarf/constants.ts";
+import type { DieRef } from "../dwarf/die.ts";
+import { filenameMatches } from "../path.ts";
+import { unitLineTable } from "./frame_info.ts";
 import { type DebugAltLink, ElfFile, type ElfSection } from "../elf/elf_file.ts";
 import { relocatedSectionData } from "../elf/relocations.ts";
 import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
@@ -352,6 +356,31 @@ function kindsOf(flags: number): ObjectLookupKind[] {
   return k;
 }
 
+/**
+ * The file a DIE is declared in: its `DW_AT_decl_file` entry of its unit's
+ * line table (directory and name joined as libdw does), found on the DIE
+ * or on the one its `DW_AT_specification` / `DW_AT_abstract_origin` names;
+ * null if none can be read.
+ */
+export function declFileOf(dwarf: DwarfInfo, ref: DieRef): string | null {
+  try {
+    let die = dwarf.reader.die(ref);
+    for (let hops = 0; hops < 4; hops++) {
+      const index = die.udata(DW_AT.decl_file);
+      if (index !== null) {
+        const table = unitLineTable(dwarf, die.unit);
+        return table?.files[index]?.path ?? null;
+      }
+      const next = die.ref(DW_AT.specification) ?? die.ref(DW_AT.abstract_origin);
+      if (next === null) return null;
+      die = dwarf.reader.die(next);
+    }
+  } catch {
+    // Unreadable DWARF: no file.
+  }
+  return null;
+}
+
 /** A module's DWARF as a {@link DebugInfoSource}. */
 export class DwarfSource implements DebugInfoSource {
   readonly dwarf: DwarfInfo;
@@ -373,19 +402,33 @@ export class DwarfSource implements DebugInfoSource {
   findType(
     kind: "struct" | "union" | "class" | "enum" | "typedef" | "base",
     name: string,
+    filename?: string,
   ): ReturnType<DebugInfoSource["findType"]> {
-    return this.dwarf.findType(name, kind);
+    return this.dwarf.findType(name, kind, this.#inFile(filename));
   }
 
-  findObject(name: string, flags: number): ObjectDescriptor | null {
+  /**
+   * A filter of DIEs by the file they are declared in (`DW_AT_decl_file`,
+   * through `DW_AT_specification` / `DW_AT_abstract_origin` as libdw's
+   * `dwarf_decl_file`), as drgn's `filename` arguments; none for no name.
+   */
+  #inFile(filename: string | undefined): ((ref: DieRef) => boolean) | undefined {
+    if (filename === undefined || filename === "") return undefined;
+    return (ref) => filenameMatches(declFileOf(this.dwarf, ref), filename);
+  }
+
+  findObject(name: string, flags: number, filename?: string): ObjectDescriptor | null {
     const kinds = kindsOf(flags);
     if (kinds.length === 0) return null;
     const usable = (o: DwarfObject) =>
       !(o.kind === "variable" && o.isDeclaration && o.constValue === undefined);
+    const accept = this.#inFile(filename);
     // The best match alone first (while indexing on demand, it can be found
     // without indexing further), then past declarations.
-    let found = this.dwarf.findObjects(name, kinds, 1);
-    if (found.length === 1 && !usable(found[0]!)) found = this.dwarf.findObjects(name, kinds, 4);
+    let found = this.dwarf.findObjects(name, kinds, 1, accept);
+    if (found.length === 1 && !usable(found[0]!)) {
+      found = this.dwarf.findObjects(name, kinds, 4, accept);
+    }
     for (const o of found) {
       if (!usable(o)) continue;
       const rel = this.#relocate;

@@ -50,9 +50,14 @@ export interface DebugInfoSource {
   findType(
     kind: "struct" | "union" | "class" | "enum" | "typedef" | "base",
     name: string,
+    filename?: string,
   ): Type | null;
-  /** A global object by name, or null. `flags` is a `FindObjectFlags` bitmask. */
-  findObject(name: string, flags: number): ObjectDescriptor | null;
+  /**
+   * A global object by name, or null. `flags` is a `FindObjectFlags`
+   * bitmask; `filename`, if given, the file the definition must be declared
+   * in (drgn's `filename_matches`).
+   */
+  findObject(name: string, flags: number, filename?: string): ObjectDescriptor | null;
   /** The language of the CU defining `main`, if known. */
   readonly mainLanguage?: "C" | "C++" | null;
   /** Builds the whole name index now (and saves it to the cache), if indexed on demand. */

@@ -73,6 +73,11 @@ export interface PointerTypeOptions extends ScalarTypeOptions {
   readonly size?: number;
 }
 
+/** drgn's " in 'FILE'" of a lookup restricted to a file. */
+function inFile(filename: string | undefined): string {
+  return filename === undefined || filename === "" ? "" : ` in '${filename}'`;
+}
+
 function positiveSize(size: number): void {
   if (!Number.isInteger(size) || size <= 0) {
     throw new RangeError(`type size must be a positive integer, not ${size}`);
@@ -350,6 +355,7 @@ export class Program implements ObjectProgram {
       littleEndian: this.platform.littleEndian,
       language: this.language,
       pointerType: (target: Type, q?: number) => this.pointerType(target, q),
+      filename: filename === "" ? null : filename ?? null,
     });
     if (filename === undefined) this.#typeCache.set(name, t);
     return t;
@@ -585,7 +591,7 @@ export class Program implements ObjectProgram {
       if (o !== null) return o;
     }
     throw new LookupError(
-      `could not find '${name}'${this.#missingDebugInfoHint()}`,
+      `could not find '${name}'${inFile(filename)}${this.#missingDebugInfoHint()}`,
       "object",
       name,
     );
@@ -633,7 +639,7 @@ export class Program implements ObjectProgram {
       if (o !== null) return o;
     }
     throw new LookupError(
-      `could not find ${what} '${name}'${this.#missingDebugInfoHint()}`,
+      `could not find ${what} '${name}'${inFile(filename)}${this.#missingDebugInfoHint()}`,
       what,
       name,
     );
