@@ -9,17 +9,7 @@
 /** `node:path`'s `normalize` of a non-empty POSIX path. */
 function normalize(path: string): string {
   const abs = path.startsWith("/");
-  const out: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
-      else if (!abs) out.push("..");
-      continue;
-    }
-    out.push(part);
-  }
-  const body = out.join("/");
+  const body = components(path).join("/");
   const trailing = path.endsWith("/") ? "/" : "";
   if (abs) return body === "" ? "/" : "/" + body + trailing;
   return (body === "" ? "." : body) + trailing;
