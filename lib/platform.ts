@@ -17,6 +17,20 @@ export type Architecture =
   | "S390"
   | "UNKNOWN";
 
+/** drgn's `Architecture` members (`Architecture.X86_64 === "X86_64"`). */
+export const Architecture: { readonly [K in Architecture]: K } = {
+  X86_64: "X86_64",
+  I386: "I386",
+  AARCH64: "AARCH64",
+  ARM: "ARM",
+  PPC64: "PPC64",
+  RISCV64: "RISCV64",
+  RISCV32: "RISCV32",
+  S390X: "S390X",
+  S390: "S390",
+  UNKNOWN: "UNKNOWN",
+};
+
 /** A register of a platform: its names (most have one; aarch64's `x29` is also `fp`). */
 export interface PlatformRegister {
   readonly names: readonly string[];
@@ -89,6 +103,14 @@ export class Platform {
     return `Platform(Architecture.${this.arch}, ${this.flags})`;
   }
 }
+
+/** The platform Wyvern runs on (drgn's `host_platform`). */
+export const hostPlatform: Platform = (() => {
+  const arch = Deno.build.arch as string;
+  const a: Architecture = arch === "x86_64" ? "X86_64" : arch === "aarch64" ? "AARCH64" : "UNKNOWN";
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  return new Platform(a, 8, little);
+})();
 
 /** The x86-64 platform, the one every fixture runs on. */
 export const X86_64: Platform = new Platform("X86_64", 8, true);

@@ -21,6 +21,14 @@ import { hex, LookupError } from "../errors.ts";
 
 /** Symbol binding, as drgn's `SymbolBinding`. */
 export type SymbolBinding = "UNKNOWN" | "LOCAL" | "GLOBAL" | "WEAK" | "UNIQUE";
+/** drgn's `SymbolBinding` members (`SymbolBinding.GLOBAL === "GLOBAL"`). */
+export const SymbolBinding: { readonly [K in SymbolBinding]: K } = {
+  UNKNOWN: "UNKNOWN",
+  LOCAL: "LOCAL",
+  GLOBAL: "GLOBAL",
+  WEAK: "WEAK",
+  UNIQUE: "UNIQUE",
+};
 /** Symbol kind, as drgn's `SymbolKind`. */
 export type SymbolKind =
   | "UNKNOWN"
@@ -31,6 +39,18 @@ export type SymbolKind =
   | "COMMON"
   | "TLS"
   | "IFUNC";
+
+/** drgn's `SymbolKind` members (`SymbolKind.FUNC === "FUNC"`). */
+export const SymbolKind: { readonly [K in SymbolKind]: K } = {
+  UNKNOWN: "UNKNOWN",
+  OBJECT: "OBJECT",
+  FUNC: "FUNC",
+  SECTION: "SECTION",
+  FILE: "FILE",
+  COMMON: "COMMON",
+  TLS: "TLS",
+  IFUNC: "IFUNC",
+};
 
 const BINDING_NAMES: Record<number, SymbolBinding> = {
   0: "LOCAL",

@@ -22,7 +22,7 @@ export { Module } from "../program/module.ts";
 export { Thread } from "../program/thread.ts";
 export type { Registers } from "../program/thread.ts";
 export { StackFrame, StackTrace } from "../program/stack_trace.ts";
-export { Symbol, SymbolTable } from "../program/symbol.ts";
+export { Symbol, SymbolBinding, SymbolKind, SymbolTable } from "../program/symbol.ts";
 export { makeObject, TypedObject } from "../object/typed_object.ts";
 export type { FormatOptions, ObjectKind } from "../object/typed_object.ts";
 export { cast, containerOf, NULL, offsetof, reinterpret, sizeof } from "../object/operators.ts";
@@ -34,9 +34,11 @@ export {
   TypeMember,
   TypeParameter,
 } from "../types/type.ts";
-export type { Language, PrimitiveTypeName, TypeKind } from "../types/type.ts";
-export { Platform } from "../platform.ts";
-export type { Architecture, PlatformRegister } from "../platform.ts";
+export { Language, PrimitiveType, TypeKind } from "../types/type.ts";
+export type { PrimitiveTypeName } from "../types/type.ts";
+export { Architecture, hostPlatform, Platform } from "../platform.ts";
+export type { PlatformRegister } from "../platform.ts";
+export { filenameMatches } from "../path.ts";
 export {
   DecodeError,
   FaultError,

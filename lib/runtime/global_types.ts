@@ -5,9 +5,11 @@ import type * as Api from "./api.ts";
 import type * as Helpers from "../../helpers/mod.ts";
 
 declare global {
+  var Architecture: typeof Api.Architecture;
   var DecodeError: typeof Api.DecodeError;
   var FaultError: typeof Api.FaultError;
   var FindObjectFlags: typeof Api.FindObjectFlags;
+  var Language: typeof Api.Language;
   var LookupError: typeof Api.LookupError;
   var MAJOR: typeof Helpers.MAJOR;
   var MINOR: typeof Helpers.MINOR;
@@ -61,6 +63,7 @@ declare global {
   var PageXenRemapped: typeof Helpers.PageXenRemapped;
   var PageYoung: typeof Helpers.PageYoung;
   var Platform: typeof Api.Platform;
+  var PrimitiveType: typeof Api.PrimitiveType;
   var Program: typeof Api.Program;
   var Qualifiers: typeof Api.Qualifiers;
   var RB_EMPTY_NODE: typeof Helpers.RB_EMPTY_NODE;
@@ -70,11 +73,14 @@ declare global {
   var SlabObjectInfo: typeof Helpers.SlabObjectInfo;
   var StackFrame: typeof Api.StackFrame;
   var StackTrace: typeof Api.StackTrace;
+  var SymbolBinding: typeof Api.SymbolBinding;
+  var SymbolKind: typeof Api.SymbolKind;
   var SymbolTable: typeof Api.SymbolTable;
   var TargetError: typeof Api.TargetError;
   var Thread: typeof Api.Thread;
   var Type: typeof Api.Type;
   var TypeEnumerator: typeof Api.TypeEnumerator;
+  var TypeKind: typeof Api.TypeKind;
   var TypeMember: typeof Api.TypeMember;
   var TypeParameter: typeof Api.TypeParameter;
   var TypedObject: typeof Api.TypedObject;
@@ -121,6 +127,7 @@ declare global {
   var escapeAsciiCharacter: typeof Helpers.escapeAsciiCharacter;
   var escapeAsciiString: typeof Helpers.escapeAsciiString;
   var fget: typeof Helpers.fget;
+  var filenameMatches: typeof Api.filenameMatches;
   var findContainingSlabCache: typeof Helpers.findContainingSlabCache;
   var findModule: typeof Helpers.findModule;
   var findPid: typeof Helpers.findPid;
@@ -165,6 +172,7 @@ declare global {
   var hlistForEachEntry: typeof Helpers.hlistForEachEntry;
   var hlistNullsEmpty: typeof Helpers.hlistNullsEmpty;
   var hlistNullsForEachEntry: typeof Helpers.hlistNullsForEachEntry;
+  var hostPlatform: typeof Api.hostPlatform;
   var identifyAddress: typeof Helpers.identifyAddress;
   var idleTask: typeof Helpers.idleTask;
   var idrFind: typeof Helpers.idrFind;

@@ -29,6 +29,23 @@ export type TypeKind =
   | "array"
   | "function";
 
+/** drgn's `TypeKind` members, as {@link Type.kind} spells them (`TypeKind.STRUCT === "struct"`). */
+export const TypeKind = {
+  VOID: "void",
+  INT: "int",
+  BOOL: "bool",
+  FLOAT: "float",
+  COMPLEX: "complex",
+  STRUCT: "struct",
+  UNION: "union",
+  CLASS: "class",
+  ENUM: "enum",
+  TYPEDEF: "typedef",
+  POINTER: "pointer",
+  ARRAY: "array",
+  FUNCTION: "function",
+} as const satisfies Record<string, TypeKind>;
+
 /** Type qualifiers, combined as a bitmask. */
 export const Qualifiers = {
   NONE: 0,
@@ -40,6 +57,9 @@ export const Qualifiers = {
 
 /** Source language of a type or program. */
 export type Language = "C" | "C++";
+
+/** drgn's `Language` members, as Wyvern spells languages (`Language.CPP === "C++"`). */
+export const Language = { C: "C", CPP: "C++" } as const satisfies Record<string, Language>;
 
 /** Something that is either a value or a function computing it on first use. */
 export type Lazy<T> = T | (() => T);
@@ -172,6 +192,28 @@ export type PrimitiveTypeName =
   | "C_SIZE_T"
   | "C_PTRDIFF_T"
   | "C_VOID";
+
+/** drgn's `PrimitiveType` members, as {@link Type.primitive} spells them. */
+export const PrimitiveType: { readonly [K in PrimitiveTypeName]: K } = {
+  C_CHAR: "C_CHAR",
+  C_SIGNED_CHAR: "C_SIGNED_CHAR",
+  C_UNSIGNED_CHAR: "C_UNSIGNED_CHAR",
+  C_SHORT: "C_SHORT",
+  C_UNSIGNED_SHORT: "C_UNSIGNED_SHORT",
+  C_INT: "C_INT",
+  C_UNSIGNED_INT: "C_UNSIGNED_INT",
+  C_LONG: "C_LONG",
+  C_UNSIGNED_LONG: "C_UNSIGNED_LONG",
+  C_LONG_LONG: "C_LONG_LONG",
+  C_UNSIGNED_LONG_LONG: "C_UNSIGNED_LONG_LONG",
+  C_BOOL: "C_BOOL",
+  C_FLOAT: "C_FLOAT",
+  C_DOUBLE: "C_DOUBLE",
+  C_LONG_DOUBLE: "C_LONG_DOUBLE",
+  C_SIZE_T: "C_SIZE_T",
+  C_PTRDIFF_T: "C_PTRDIFF_T",
+  C_VOID: "C_VOID",
+};
 
 /** Canonical C spelling → drgn's `PrimitiveType` member. */
 const PRIMITIVE_NAMES: Record<string, PrimitiveTypeName> = {

@@ -1,6 +1,8 @@
 # drgn 0.0.22's Type.primitive and Type.byteorder for type names in the
 # user fixtures' debug info (gcc and clang builds of `types`) and the
-# kernel fixture's vmlinux, for tests/lib/types/type_primitive_test.ts.
+# kernel fixture's vmlinux, and the members of drgn's enums (TypeKind,
+# PrimitiveType, SymbolBinding, SymbolKind, Architecture, Language), for
+# tests/lib/types/type_primitive_test.ts.
 #
 #   /usr/bin/python3 tests/data/types/gen_primitive_goldens.py > tests/data/types/primitive_goldens.json
 import json, os, drgn
@@ -51,5 +53,8 @@ def kernel():
     return {n: describe(prog, n) for n in KERNEL_NAMES}
 
 
-print(json.dumps({"gcc-O0": user("gcc-O0"), "clang-O0": user("clang-O0"), "kernel": kernel()},
-                 indent=1, sort_keys=True))
+enums = {e.__name__: [m.name for m in e] for e in
+         [drgn.TypeKind, drgn.PrimitiveType, drgn.SymbolBinding, drgn.SymbolKind, drgn.Architecture]}
+enums["Language"] = {"C": drgn.Language.C.name, "CPP": drgn.Language.CPP.name}
+print(json.dumps({"gcc-O0": user("gcc-O0"), "clang-O0": user("clang-O0"), "kernel": kernel(),
+                  "enums": enums}, indent=1, sort_keys=True))

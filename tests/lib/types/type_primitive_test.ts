@@ -1,6 +1,7 @@
 /**
  * drgn's `Type.primitive` and `Type.byteorder` (as `primitive` and
- * `byteorder`), and `Platform.registers`: compared with drgn 0.0.22's
+ * `byteorder`), `Platform.registers`, and drgn's enums as values
+ * (`TypeKind.STRUCT === "struct"` …): compared with drgn 0.0.22's
  * answers for the same type names in the user fixture `types` (gcc and
  * clang builds) and the kernel fixture's vmlinux
  * (tests/data/types/gen_primitive_goldens.py makes the JSON).
@@ -9,10 +10,11 @@
 import assert from "node:assert/strict";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
-import { Platform } from "../../../lib/platform.ts";
+import { Architecture, hostPlatform, Platform } from "../../../lib/platform.ts";
+import { SymbolBinding, SymbolKind } from "../../../lib/program/symbol.ts";
 import { kernelDumpPath, USER } from "../../_programs.ts";
 import { vmlinux } from "../elf/_fixtures.ts";
-import type { Type } from "../../../lib/types/type.ts";
+import { Language, PrimitiveType, type Type, TypeKind } from "../../../lib/types/type.ts";
 
 type Golden = Record<string, { kind: string; primitive: string | null; byteorder: string | null }>;
 const GOLDENS: Record<string, Golden> = JSON.parse(
@@ -92,4 +94,35 @@ Deno.test("Platform.registers lists drgn 0.0.22's registers", () => {
     new Platform("X86_64", 8, true).registers,
     new Platform("X86_64", 8, true).registers,
   );
+});
+
+Deno.test("drgn's enums as values: TypeKind, PrimitiveType, SymbolBinding, SymbolKind, Architecture, Language", () => {
+  const enums = (GOLDENS as unknown as { enums: Record<string, string[] | Record<string, string>> })
+    .enums;
+  const mine: Record<string, Record<string, string>> = {
+    TypeKind,
+    PrimitiveType,
+    SymbolBinding,
+    SymbolKind,
+    Architecture,
+  };
+  for (const [name, members] of Object.entries(mine)) {
+    const want = [...(enums[name] as string[])].sort();
+    // Wyvern reads C's _Complex, which drgn 0.0.22 has no kind for.
+    const got = Object.keys(members).filter((k) => !(name === "TypeKind" && k === "COMPLEX"))
+      .sort();
+    assert.deepEqual(got, want, name);
+  }
+  // Their values are what the API returns.
+  const prog = new Program(new Platform("X86_64", 8, true));
+  prog.loadDebugInfo([`${USER}/out/bin/gcc-O0/types`], { default: false });
+  assert.equal(prog.type("struct point").kind, TypeKind.STRUCT);
+  assert.equal(prog.type("unsigned long").primitive, PrimitiveType.C_UNSIGNED_LONG);
+  assert.equal(prog.symbol("main").binding, SymbolBinding.GLOBAL);
+  assert.equal(prog.symbol("main").kind, SymbolKind.FUNC);
+  assert.equal(prog.platform.arch, Architecture.X86_64);
+  assert.equal(prog.language, Language.C);
+  assert.deepEqual(Object.keys(Language), Object.keys(enums.Language as Record<string, string>));
+  assert.equal(hostPlatform.arch, Deno.build.arch === "x86_64" ? "X86_64" : hostPlatform.arch);
+  assert.equal(hostPlatform.wordSize, 8);
 });
