@@ -219,17 +219,19 @@ export function openDwarf(
   let sections = dwarfSectionsOf(elf, options.sectionAddress, key !== null);
   if (sections === null) return null;
   if (alt !== null) {
-    const altSections = dwarfSectionsOf(alt, undefined, false);
-    if (altSections !== null) {
-      try {
+    try {
+      const altSections = dwarfSectionsOf(alt, undefined, false);
+      if (altSections !== null) {
         sections = mergeSupplementary(sections, altSections, elf.littleEndian);
-      } catch (e) {
-        options.warn?.(
-          `${elf.path}: cannot use its DWZ supplementary file ${alt.path}: ${
-            e instanceof Error ? e.message : e
-          }`,
-        );
       }
+    } catch (e) {
+      options.warn?.(
+        `${elf.path}: cannot use its DWZ supplementary file ${alt.path}: ${
+          e instanceof Error ? e.message : e
+        }`,
+      );
+    } finally {
+      alt.close(); // what was merged is a copy
     }
   }
   if (key !== null) key.content = () => contentWords(elf);
