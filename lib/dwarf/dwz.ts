@@ -80,8 +80,18 @@ function parseTable(abbrev: Uint8Array, offset: number): Map<number, Decl> {
   }
 }
 
-function concat(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
-  if (b === undefined || b.length === 0) return a;
+/**
+ * `a` followed by `b`, in a new buffer (`a` itself when `b` is empty and
+ * `copy` is not asked for: the sections written to must be copies, never
+ * a file's map).
+ */
+function concat(
+  a: Uint8Array | undefined,
+  b: Uint8Array | undefined,
+  copy = false,
+): Uint8Array | undefined {
+  if (!copy && (b === undefined || b.length === 0)) return a;
+  b ??= new Uint8Array(0);
   const la = a?.length ?? 0;
   const out = new Uint8Array(la + b.length);
   if (a !== undefined) {
@@ -124,8 +134,8 @@ export function mergeSupplementary(
   const abbrevBase = main.abbrev.length;
   const out: DwarfSections = {
     ...main,
-    info: concat(main.info, alt.info)!,
-    abbrev: concat(main.abbrev, alt.abbrev)!,
+    info: concat(main.info, alt.info, true)!,
+    abbrev: concat(main.abbrev, alt.abbrev, true)!,
   };
   const str = concat(main.str, alt.str);
   if (str !== undefined) out.str = str;

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import "../../../lib/targets.ts";
+import { mergeSupplementary } from "../../../lib/dwarf/dwz.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { Program } from "../../../lib/program/program.ts";
 import { Platform } from "../../../lib/platform.ts";
@@ -110,6 +111,29 @@ Deno.test("DWZ: a missing supplementary file is a warning naming it, then typed 
       }
     }
     assert.ok(typed > 0);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("DWZ: merging writes to copies only, never to the main file's sections", async () => {
+  const dir = await build();
+  try {
+    const elf = ElfFile.open(join(dir, "types"));
+    const info = elf.sectionData(".debug_info");
+    const abbrev = elf.sectionData(".debug_abbrev");
+    const before = [info.slice(), abbrev.slice()];
+    // Even with nothing to append (an empty supplementary .debug_info).
+    const merged = mergeSupplementary(
+      { info, abbrev },
+      { info: new Uint8Array(0), abbrev: new Uint8Array(0) },
+      true,
+    );
+    assert.deepEqual([info, abbrev], before);
+    assert.notEqual(merged.info, info);
+    assert.notEqual(merged.abbrev, abbrev);
+    assert.notDeepEqual(merged.abbrev, abbrev); // the GNU_ref_alt / GNU_strp_alt codes rewritten
+    elf.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
