@@ -42,7 +42,8 @@ for (const dump of DUMPS) {
       assert.equal(percpuCounterSum(prog.object(name)), BigInt(want as number), name);
     }
     assert.throws(() => perCpu(runqueues, -1), RangeError);
-    assert.throws(() => perCpu(runqueues, 2), RangeError);
+    // Past the last possible CPU (nr_cpu_ids).
+    assert.throws(() => perCpu(runqueues, golden(dump).cpus.possible.length), RangeError);
     assert.throws(() => perCpu(runqueues, 0.5), RangeError);
   });
 
