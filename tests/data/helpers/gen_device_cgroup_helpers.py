@@ -5,9 +5,9 @@ modules), for tests/helpers/linux/device_cgroup_test.ts.
 
   /usr/bin/python3 tests/data/helpers/gen_device_cgroup_helpers.py FIXTURES CACHE > tests/data/helpers/device_cgroup_helpers.json
 """
-import contextlib, io, json, sys
+import contextlib, io, json, os, sys
 import drgn
-from drgn import Program, NULL
+from drgn import NULL
 from drgn.helpers.linux.bitops import for_each_clear_bit, for_each_set_bit, test_bit
 from drgn.helpers.linux.block import (
     disk_devt, disk_name, for_each_disk, for_each_partition, part_devt, part_name,
@@ -36,15 +36,11 @@ from drgn.helpers.linux.bpf import (
 from drgn.helpers.linux.llist import llist_first_entry_or_null
 from drgn.helpers.common.type import enum_type_to_class
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from drgn_fixtures import kernel_program  # noqa: E402
+
 fixtures, cache = sys.argv[1:3]
-kernel = f"{fixtures}/kernel"
-prog = Program()
-prog.set_core_dump(f"{kernel}/vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump")
-prog.load_debug_info(
-    [f"{cache}/vmlinux-6.1.0-56-amd64"]
-    + [f"{kernel}/debug/{m}.ko" for m in ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"]],
-    default=False,
-)
+prog = kernel_program(fixtures, cache)
 hx = lambda o: hex(o.value_())
 out = {"generator": "tests/data/helpers/gen_device_cgroup_helpers.py", "drgn_version": drgn.__version__}
 

@@ -16,15 +16,13 @@ FIXTURES is ../shared/fixtures, CACHE the decompressed fixture cache (the
 vmlinux). The userspace core names its binary by the path it was built at,
 /opt/wyvern-fixtures/user: make that a link to FIXTURES/user while this runs.
 """
-import collections, json, random, subprocess, sys
+import collections, json, os, random, subprocess, sys
 import drgn
-from drgn import Program
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from drgn_fixtures import kernel_program, user_core_program  # noqa: E402
 
 fixtures, cache = sys.argv[1:3]
-kernel = f"{fixtures}/kernel"
-vmcore = f"{kernel}/vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump"
 vmlinux = f"{cache}/vmlinux-6.1.0-56-amd64"
-modules = [f"{kernel}/debug/{m}.ko" for m in ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"]]
 user_core = f"{fixtures}/user/out/core/gcc-O0/datastructs.gcore"
 user_bin = f"{fixtures}/user/out/bin/gcc-O0/datastructs"
 
@@ -44,9 +42,7 @@ def answers(prog, addrs):
     return res
 
 
-kprog = Program()
-kprog.set_core_dump(vmcore)
-kprog.load_debug_info([vmlinux, *modules], default=False)
+kprog = kernel_program(fixtures, cache)
 offset = kprog.symbol("_stext").address - 0xFFFFFFFF81000000
 syms = []
 names = collections.Counter()
@@ -73,12 +69,7 @@ while node.value_() != head:
     kaddrs.update(range(base, base + mod.core_layout.size.value_(), 24))
     node = node.next
 
-uprog = Program()
-uprog.set_core_dump(user_core)
-try:
-    uprog.load_debug_info([user_bin], default=True)
-except drgn.MissingDebugInfoError as e:
-    print(e, file=sys.stderr)
+uprog = user_core_program(fixtures, "gcc-O0", "datastructs", binaries=[user_bin])
 loads = []
 for line in readelf("-lW", user_core).splitlines():
     f = line.split()

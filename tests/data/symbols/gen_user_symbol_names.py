@@ -10,21 +10,18 @@ tests/lib/program/symbol_test.ts.
 The core names its binary by the path it was built at,
 /opt/wyvern-fixtures/user: make that a link to FIXTURES/user while this runs.
 """
-import json, subprocess, sys
+import json, os, subprocess, sys
 import drgn
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from drgn_fixtures import user_core_program  # noqa: E402
 
 fixtures = sys.argv[1]
 out = {"generator": "tests/data/symbols/gen_user_symbol_names.py", "drgn_version": drgn.__version__}
 for variant in ["gcc-O0", "clang-O0"]:
     binary = f"{fixtures}/user/out/bin/{variant}/types"
-    prog = drgn.Program()
-    prog.set_core_dump(f"{fixtures}/user/out/core/{variant}/types.gcore")
-    try:
-        # The binary is found through the core (by its path there): drgn
-        # 0.0.22 loads a binary given explicitly without the core's bias.
-        prog.load_debug_info(default=True)
-    except drgn.MissingDebugInfoError as e:
-        print(e, file=sys.stderr)
+    # The binary is found through the core (by its path there): drgn 0.0.22
+    # loads a binary given explicitly without the core's bias.
+    prog = user_core_program(fixtures, variant, "types")
     names = set()
     text = subprocess.run(["readelf", "-sW", binary], capture_output=True, text=True, check=True).stdout
     for line in text.splitlines():

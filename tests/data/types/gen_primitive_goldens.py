@@ -5,7 +5,10 @@
 # tests/lib/types/type_primitive_test.ts.
 #
 #   /usr/bin/python3 tests/data/types/gen_primitive_goldens.py > tests/data/types/primitive_goldens.json
-import json, os, drgn
+import json, os, sys
+import drgn
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from drgn_fixtures import kernel_program  # noqa: E402
 
 FIX = os.environ.get("WYVERN_FIXTURES", "/work/shared/fixtures")
 CACHE = os.environ.get("WYVERN_CACHE", "/var/cache/wyvern-fixtures")
@@ -47,9 +50,7 @@ def user(variant):
 
 
 def kernel():
-    prog = drgn.Program()
-    prog.set_core_dump(f"{FIX}/kernel/vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump")
-    prog.load_debug_info([f"{CACHE}/vmlinux-6.1.0-56-amd64"])
+    prog = kernel_program(FIX, CACHE, modules=())
     return {n: describe(prog, n) for n in KERNEL_NAMES}
 
 

@@ -12,21 +12,15 @@ The user core names its binary by the path it was built at,
 """
 import json, os, sys
 import drgn
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
+from drgn_fixtures import kernel_program, user_core_program  # noqa: E402
 
 fixtures, cache = sys.argv[1:3]
 here = os.path.dirname(os.path.abspath(__file__))
 queries = json.load(open(os.path.join(here, "queries.json")))
 
-kprog = drgn.Program()
-kprog.set_core_dump(f"{fixtures}/kernel/vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump")
-kprog.load_debug_info([f"{cache}/vmlinux-6.1.0-56-amd64"], default=False)
-
-uprog = drgn.Program()
-uprog.set_core_dump(f"{fixtures}/user/out/core/gcc-O0/types.gcore")
-try:
-    uprog.load_debug_info(default=True)
-except drgn.MissingDebugInfoError as e:
-    print(e, file=sys.stderr)
+kprog = kernel_program(fixtures, cache, modules=())
+uprog = user_core_program(fixtures, "gcc-O0", "types")
 
 
 def answer(prog, name, filename, kind):

@@ -7,20 +7,15 @@ exception drgn raised. For tests/lib/linux/kernel_frame_locals_test.ts.
 
   /usr/bin/python3 tests/data/kernel/modules/gen_frame_locals.py FIXTURES CACHE > tests/data/kernel/modules/frame_locals.json
 """
-import hashlib, json, sys
+import hashlib, json, os, sys
 import drgn
-from drgn import Program
 from drgn.helpers.linux.pid import for_each_task
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
+from drgn_fixtures import kernel_program  # noqa: E402
+
 fixtures, cache = sys.argv[1:3]
-kernel = f"{fixtures}/kernel"
-prog = Program()
-prog.set_core_dump(f"{kernel}/vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump")
-prog.load_debug_info(
-    [f"{cache}/vmlinux-6.1.0-56-amd64"]
-    + [f"{kernel}/debug/{m}.ko" for m in ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"]],
-    default=False,
-)
+prog = kernel_program(fixtures, cache)
 tasks = {}
 for t in for_each_task(prog):
     frames = []

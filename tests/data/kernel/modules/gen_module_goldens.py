@@ -7,17 +7,14 @@ tests/lib/linux/kernel_module_objects_test.ts.
 
   /usr/bin/python3 tests/data/kernel/modules/gen_module_goldens.py FIXTURES CACHE > tests/data/kernel/modules/module_goldens.json
 """
-import hashlib, json, re, subprocess, sys
+import hashlib, json, os, re, subprocess, sys
 import drgn
-from drgn import Program
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
+from drgn_fixtures import KERNEL_MODULES, kernel_program  # noqa: E402
 
 fixtures, cache = sys.argv[1:3]
-kernel = f"{fixtures}/kernel"
-names = ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"]
-modules = [f"{kernel}/debug/{m}.ko" for m in names]
-prog = Program()
-prog.set_core_dump(f"{kernel}/vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump")
-prog.load_debug_info([f"{cache}/vmlinux-6.1.0-56-amd64", *modules], default=False)
+modules = [f"{fixtures}/kernel/debug/{m}.ko" for m in KERNEL_MODULES]
+prog = kernel_program(fixtures, cache)
 
 sha = lambda s: hashlib.sha256(s.encode()).hexdigest()
 variables, types = {}, {}
