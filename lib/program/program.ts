@@ -418,9 +418,7 @@ export class Program implements ObjectProgram {
   pointerType(target: Type, qualifiers: number | PointerTypeOptions = 0): Type {
     if (typeof qualifiers !== "number") {
       const o = qualifiers;
-      const size = o.size ?? this.platform.wordSize;
-      positiveSize(size);
-      const littleEndian = this.#littleEndian(o.byteorder);
+      const { size, littleEndian } = this.#scalar(o.size ?? this.platform.wordSize, o);
       if (o.language === undefined || o.language === target.language) {
         const p = makeType.pointer(target, size, littleEndian);
         return o.qualifiers ? p.qualified(o.qualifiers) : p;
@@ -447,12 +445,15 @@ export class Program implements ObjectProgram {
     return options.qualifiers ? t.qualified(options.qualifiers) : t;
   }
 
-  #littleEndian(byteorder: "little" | "big" | undefined): boolean {
-    if (byteorder === undefined) return this.platform.littleEndian;
+  /** A scalar type's checked size and its byte order (drgn's `byteorder=`, default: the platform's). */
+  #scalar(size: number, options: ScalarTypeOptions): { size: number; littleEndian: boolean } {
+    positiveSize(size);
+    const byteorder = options.byteorder;
+    if (byteorder === undefined) return { size, littleEndian: this.platform.littleEndian };
     if (byteorder !== "little" && byteorder !== "big") {
       throw new RangeError(`byteorder must be "little" or "big", not ${JSON.stringify(byteorder)}`);
     }
-    return byteorder === "little";
+    return { size, littleEndian: byteorder === "little" };
   }
 
   /** A new `void` type (drgn's `prog.void_type()`). */
@@ -462,23 +463,17 @@ export class Program implements ObjectProgram {
 
   /** A new integer type (drgn's `prog.int_type()`). */
   intType(name: string, size: number, isSigned: boolean, options: ScalarTypeOptions = {}): Type {
-    positiveSize(size);
-    const littleEndian = this.#littleEndian(options.byteorder);
-    return this.#made({ kind: "int", name, size, isSigned, littleEndian }, options);
+    return this.#made({ kind: "int", name, isSigned, ...this.#scalar(size, options) }, options);
   }
 
   /** A new boolean type (drgn's `prog.bool_type()`). */
   boolType(name: string, size: number, options: ScalarTypeOptions = {}): Type {
-    positiveSize(size);
-    const littleEndian = this.#littleEndian(options.byteorder);
-    return this.#made({ kind: "bool", name, size, littleEndian }, options);
+    return this.#made({ kind: "bool", name, ...this.#scalar(size, options) }, options);
   }
 
   /** A new floating-point type (drgn's `prog.float_type()`). */
   floatType(name: string, size: number, options: ScalarTypeOptions = {}): Type {
-    positiveSize(size);
-    const littleEndian = this.#littleEndian(options.byteorder);
-    return this.#made({ kind: "float", name, size, littleEndian }, options);
+    return this.#made({ kind: "float", name, ...this.#scalar(size, options) }, options);
   }
 
   #compound(
