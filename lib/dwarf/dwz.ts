@@ -22,6 +22,7 @@
 
 import { DecodeError } from "../errors.ts";
 import { DW_AT, DW_FORM } from "./constants.ts";
+import { readUleb } from "./die.ts";
 import { formFixedSize, VARIABLE_SIZE } from "./form.ts";
 import { type DwarfSections, ensureSection } from "./sections.ts";
 import { parseUnitHeaders } from "./unit.ts";
@@ -38,17 +39,10 @@ interface Decl {
   specs: Spec[];
 }
 
+/** `readUleb` as `[value, next position]`, bounded by the end of `d`. */
 function uleb(d: Uint8Array, p: number, what: string): [number, number] {
-  let v = 0;
-  let mul = 1;
-  for (;;) {
-    if (p >= d.length) throw new DecodeError(what, p, "truncated LEB128");
-    const b = d[p++]!;
-    v += (b & 0x7f) * mul;
-    mul *= 128;
-    if ((b & 0x80) === 0) return [v, p];
-    if (mul > 2 ** 56) throw new DecodeError(what, p, "LEB128 too long");
-  }
+  const r = readUleb(d, p, d.length, what);
+  return [r.value, r.next];
 }
 
 function parseTable(abbrev: Uint8Array, offset: number): Map<number, Decl> {
