@@ -354,6 +354,23 @@ export class DieReader {
    * The children of `die` in order. Uses `DW_AT_sibling` to step over
    * grandchildren where present.
    */
+  /**
+   * `die`, or the DIE its `DW_AT_abstract_origin` / `DW_AT_specification`
+   * chain leads to, that has attribute `at` (out-of-line instances and
+   * definitions of declarations carry some attributes only there); null
+   * if none within 8 hops.
+   */
+  withAttr(die: Die, at: number): Die | null {
+    let d = die;
+    for (let hop = 0; hop < 8; hop++) {
+      if (d.has(at)) return d;
+      const next = d.ref(DW_AT.abstract_origin) ?? d.ref(DW_AT.specification);
+      if (next === null) return null;
+      d = this.die(next);
+    }
+    return null;
+  }
+
   children(die: Die): Die[] {
     const out: Die[] = [];
     if (!die.hasChildren) return out;

@@ -366,21 +366,14 @@ function kindsOf(flags: number): ObjectLookupKind[] {
  */
 export function declFileOf(dwarf: DwarfInfo, ref: DieRef): string | null {
   try {
-    let die = dwarf.reader.die(ref);
-    for (let hops = 0; hops < 4; hops++) {
-      const index = die.udata(DW_AT.decl_file);
-      if (index !== null) {
-        const table = unitLineTable(dwarf, die.unit);
-        return table?.files[index]?.path ?? null;
-      }
-      const next = die.ref(DW_AT.specification) ?? die.ref(DW_AT.abstract_origin);
-      if (next === null) return null;
-      die = dwarf.reader.die(next);
-    }
+    const die = dwarf.reader.withAttr(dwarf.reader.die(ref), DW_AT.decl_file);
+    const index = die?.udata(DW_AT.decl_file) ?? null;
+    if (die === null || index === null) return null;
+    return unitLineTable(dwarf, die.unit)?.files[index]?.path ?? null;
   } catch {
     // Unreadable DWARF: no file.
+    return null;
   }
-  return null;
 }
 
 /** A module's DWARF as a {@link DebugInfoSource}. */

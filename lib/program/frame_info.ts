@@ -223,18 +223,6 @@ export function findFrameDie(dwarf: DwarfInfo, frame: DwarfFrame, name: string):
   return searchScope(dwarf, dwarf.reader.unitDie(unit), name);
 }
 
-/** Follows `DW_AT_abstract_origin` / `DW_AT_specification` to the DIE that has `at`. */
-function withAttr(dwarf: DwarfInfo, die: Die, at: number): Die | null {
-  let d = die;
-  for (let hop = 0; hop < 8; hop++) {
-    if (d.has(at)) return d;
-    const next = d.ref(DW_AT.abstract_origin) ?? d.ref(DW_AT.specification);
-    if (next === null) return null;
-    d = dwarf.reader.die(next);
-  }
-  return null;
-}
-
 /** The machine frame a value is read in: registers, CFA, thread, caller. */
 export interface FrameContext {
   readonly prog: Program;
@@ -500,7 +488,7 @@ export function exprContext(
 
 /** The type of a variable DIE (through its abstract origin), void if none. */
 function dieType(dwarf: DwarfInfo, die: Die): Type {
-  const t = withAttr(dwarf, die, DW_AT.type);
+  const t = dwarf.reader.withAttr(die, DW_AT.type);
   if (t === null) return dwarf.types.void();
   return dwarf.typeFromDie(t.ref(DW_AT.type) as DieRef);
 }
@@ -529,7 +517,7 @@ export function frameVariable(
     return newValue(prog, type, c?.value ?? 0n);
   }
   const type = dieType(dwarf, die);
-  const cv = withAttr(dwarf, die, DW_AT.const_value);
+  const cv = dwarf.reader.withAttr(die, DW_AT.const_value);
   if (cv !== null && !die.has(DW_AT.location)) return constValueObject(prog, type, cv);
   const list = locationList(die);
   if (list === null) {
