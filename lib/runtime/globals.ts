@@ -8,8 +8,7 @@
  */
 
 import type { Program } from "../program/program.ts";
-import * as helpers from "../../helpers/mod.ts";
-import * as api from "./api.ts";
+import { allExports } from "./global_values.ts";
 
 /** The JavaScript globals, taken before Wyvern installs anything. */
 const BUILTINS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(globalThis));
@@ -19,21 +18,15 @@ export function shadowsBuiltin(name: string): boolean {
   return BUILTINS.has(name);
 }
 
-/** The public API and the helpers in one plain object (what `wyvern` is). */
-function everything(): Record<string, unknown> {
-  return { ...api, ...helpers };
-}
-
 /** The names installed as globals (besides `prog` and `wyvern`), with their values. */
-export function globalEntries(all: Record<string, unknown> = everything()): [string, unknown][] {
+export function globalEntries(all: Record<string, unknown> = allExports()): [string, unknown][] {
   return Object.entries(all).filter(([k]) => !shadowsBuiltin(k));
 }
 
 /** Puts `prog`, the public API and the helpers on `globalThis`. */
 export function installGlobals(prog: Program): void {
   const g = globalThis as Record<string, unknown>;
-  // The module namespaces are read once (their properties are slow to get).
-  const all = everything();
+  const all = allExports();
   for (const [k, v] of globalEntries(all)) g[k] = v;
   g.wyvern = all;
   g.prog = prog;

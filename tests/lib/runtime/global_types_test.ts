@@ -5,15 +5,31 @@
 
 import assert from "node:assert/strict";
 import { runDeno } from "../../_programs.ts";
-import { globalTypesSource } from "../../../scripts/gen_global_types.ts";
+import { globalTypesSource, globalValuesSource } from "../../../scripts/gen_global_types.ts";
 import { installGlobals } from "../../../lib/runtime/globals.ts";
+import { allExports } from "../../../lib/runtime/global_values.ts";
 import { Program } from "../../../lib/program/program.ts";
+import * as api from "../../../lib/runtime/api.ts";
+import * as helpers from "../../../helpers/mod.ts";
 
-Deno.test("global_types.ts is up to date (run scripts/gen_global_types.ts)", () => {
-  const file = Deno.readTextFileSync(
-    new URL("../../../lib/runtime/global_types.ts", import.meta.url),
-  );
-  assert.equal(file, globalTypesSource());
+Deno.test("global_types.ts and global_values.ts are up to date (run scripts/gen_global_types.ts)", () => {
+  for (
+    const [file, text] of <[string, string][]> [
+      ["global_types.ts", globalTypesSource()],
+      ["global_values.ts", globalValuesSource()],
+    ]
+  ) {
+    const path = new URL(`../../../lib/runtime/${file}`, import.meta.url);
+    assert.equal(Deno.readTextFileSync(path), text, file);
+  }
+});
+
+Deno.test("`wyvern` holds every export of the API and the helpers, the helper's on a clash", () => {
+  const all = allExports();
+  const expected: Record<string, unknown> = { ...api, ...helpers };
+  assert.deepEqual(Object.keys(all).sort(), Object.keys(expected).sort());
+  for (const [k, v] of Object.entries(expected)) assert.equal(all[k], v, k);
+  assert.notEqual(allExports(), all, "a new object each time");
 });
 
 Deno.test("every declared global is installed; JavaScript's own globals are left alone", () => {
