@@ -481,7 +481,8 @@ export class DwarfInfo {
    * gcc's `long unsigned int`; the spellings' types come in unit order).
    * Without `kind`, `name` may start with a tag keyword (`"struct
    * list_head"`); otherwise typedefs and base types are searched. At most
-   * `limit` types are converted.
+   * `limit` types are returned, each once (a declaration that resolves to a
+   * definition listed before is not listed again).
    */
   findTypes(
     name: string,
@@ -496,7 +497,8 @@ export class DwarfInfo {
       if (out.length >= limit) break;
       const ref = this.#ref(i, idx);
       if (accept !== undefined && !accept(ref)) continue;
-      out.push(this.types.typeFromDie(ref));
+      const t = this.types.typeFromDie(ref);
+      if (!out.includes(t)) out.push(t);
     }
     return out;
   }
