@@ -17,7 +17,7 @@
 // Top-level functions are then made eagerly compiled (scripts/eager_functions.ts).
 
 import * as esbuild from "esbuild";
-import { eagerTopLevelFunctions } from "./eager_functions.ts";
+import { eagerTopLevelFunctions, importCycle } from "./eager_functions.ts";
 import { dirname, join, relative } from "node:path";
 
 const root = join(dirname(new URL(import.meta.url).pathname), "..");
@@ -76,6 +76,13 @@ export async function bundle(): Promise<Map<string, string>> {
         entry[1]
       }: do not edit.\n`;
     files.set(name, head + eagerTopLevelFunctions(f.text));
+  }
+  const cycle = importCycle(files);
+  if (cycle !== null) {
+    throw new Error(
+      `dist/ modules import each other (${cycle.join(" -> ")}): ` +
+        "eagerTopLevelFunctions() is only safe without import cycles",
+    );
   }
   return files;
 }

@@ -17,7 +17,10 @@
 // anyway, so the assignments are put before the module's first statement
 // (after its imports), in source order; each keeps its name (a named
 // expression), its text, `length` and `toString()`. Declarations under
-// `export` are left alone.
+// `export` are left alone. One difference remains: across an import cycle,
+// a module evaluated first could call the other's functions before that
+// one runs (declarations are bound at instantiation); scripts/bundle.ts
+// checks that its modules import no cycle (see `importCycle`).
 
 import * as acorn from "acorn";
 
@@ -40,4 +43,47 @@ export function eagerTopLevelFunctions(text: string): string {
     pos = end;
   }
   return out + text.slice(pos);
+}
+
+/**
+ * A cycle of static imports among `modules` (file name → ES module text,
+ * importing each other as `"./name"`), as the list of names around it, or
+ * null if there is none.
+ */
+export function importCycle(modules: ReadonlyMap<string, string>): string[] | null {
+  const edges = new Map<string, string[]>();
+  for (const [name, text] of modules) {
+    const ast = acorn.parse(text, { ecmaVersion: "latest", sourceType: "module" });
+    const to: string[] = [];
+    for (const node of ast.body) {
+      const from = node.type === "ImportDeclaration" ||
+          node.type === "ExportAllDeclaration" ||
+          (node.type === "ExportNamedDeclaration" && node.source)
+        ? node.source!.value
+        : null;
+      if (typeof from === "string" && from.startsWith("./")) to.push(from.slice(2));
+    }
+    edges.set(name, to);
+  }
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (name: string): string[] | null => {
+    const s = state.get(name);
+    if (s === "done") return null;
+    if (s === "open") return [...path.slice(path.indexOf(name)), name];
+    state.set(name, "open");
+    path.push(name);
+    for (const next of edges.get(name) ?? []) {
+      const cycle = visit(next);
+      if (cycle !== null) return cycle;
+    }
+    path.pop();
+    state.set(name, "done");
+    return null;
+  };
+  for (const name of modules.keys()) {
+    const cycle = visit(name);
+    if (cycle !== null) return cycle;
+  }
+  return null;
 }

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { eagerTopLevelFunctions } from "../../scripts/eager_functions.ts";
+import { eagerTopLevelFunctions, importCycle } from "../../scripts/eager_functions.ts";
 
 const load = (text: string) =>
   import(`data:text/javascript,${encodeURIComponent(text)}`) as Promise<Record<string, unknown>>;
@@ -62,4 +62,16 @@ Deno.test("imports stay first; a module without declarations is returned as it i
   );
   const none = "const x = 1;\nexport { x };\n";
   assert.equal(eagerTopLevelFunctions(none), none);
+});
+
+Deno.test("importCycle() finds a cycle of static imports, and none where there is none", () => {
+  const modules = new Map([
+    ["a.js", 'import { b } from "./b.js";\nexport const a = 1;\n'],
+    ["b.js", 'export * from "./c.js";\nexport const b = 2;\n'],
+    ["c.js", 'import "node:fs";\nexport { a } from "./a.js";\n'],
+    ["d.js", 'import { a } from "./a.js";\nconst m = import("./d.js");\n'],
+  ]);
+  assert.deepEqual(importCycle(modules), ["a.js", "b.js", "c.js", "a.js"]);
+  modules.set("c.js", 'import "node:fs";\nexport const c = 3;\n');
+  assert.equal(importCycle(modules), null, "a dynamic import of itself is no cycle");
 });
