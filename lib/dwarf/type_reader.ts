@@ -14,6 +14,7 @@ import {
   type Language,
   Qualifiers,
   Type,
+  TypeBase,
   TypeEnumerator,
   type TypeKind,
   TypeMember,
@@ -310,20 +311,64 @@ export class TypeReader {
       return new Type({ kind, language, tag, size: null, members: null, origin: this.#origin });
     }
     if (size < 0) this.#error(die, "invalid DW_AT_byte_size");
+    if (language !== "C++") {
+      return new Type({
+        kind,
+        language,
+        tag,
+        size,
+        members: () => this.#members(die),
+        origin: this.#origin,
+      });
+    }
+    // C++: base classes too, read in the same pass as the members.
+    let layout: [TypeMember[], TypeBase[]] | undefined;
+    const read = () => {
+      if (layout === undefined) {
+        const bases: TypeBase[] = [];
+        layout = [this.#members(die, (b) => bases.push(b)), bases];
+      }
+      return layout;
+    };
     return new Type({
       kind,
       language,
       tag,
       size,
-      members: () => this.#members(die),
+      members: () => read()[0],
+      bases: () => read()[1],
       origin: this.#origin,
     });
   }
 
-  #members(parent: Die): TypeMember[] {
+  /** A `DW_TAG_inheritance` child of `parent` (a C++ base class). */
+  #base(die: Die, parent: Die): TypeBase {
+    const typeRef = die.ref(DW_AT.type) ?? this.#error(die, "missing DW_AT_type");
+    const isVirtual = (die.udata(DW_AT.virtuality) ?? 0) !== 0;
+    // A virtual base's location is an expression on the object (through
+    // its vtable): no fixed offset.
+    const bitOffset = isVirtual ? null : this.#memberLocation(die) * 8;
+    const access = die.udata(DW_AT.accessibility);
+    const accessibility = access === 1
+      ? "public"
+      : access === 2
+      ? "protected"
+      : access === 3 || (access === null && parent.tag === DW_TAG.class_type)
+      ? "private"
+      : "public"; // DWARF's default for a struct's or union's bases
+    return new TypeBase(() => this.typeFromDie(typeRef), bitOffset, accessibility, isVirtual);
+  }
+
+  /** `parent`'s members; with `onBase`, its base classes go there. */
+  #members(parent: Die, onBase?: (b: TypeBase) => void): TypeMember[] {
     const out: TypeMember[] = [];
     for (const child of this.reader.children(parent)) {
-      if (child.tag !== DW_TAG.member) continue;
+      if (child.tag !== DW_TAG.member) {
+        if (onBase !== undefined && child.tag === DW_TAG.inheritance) {
+          onBase(this.#base(child, parent));
+        }
+        continue;
+      }
       // C++ static data members are not part of the layout.
       if (child.flag(DW_AT.external) || child.flag(DW_AT.declaration)) continue;
       out.push(this.#member(child));

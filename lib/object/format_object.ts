@@ -553,7 +553,19 @@ const ENUM_NAMES = "format_object.enum";
 
 function compoundPlan(u: Type): CompoundPlan {
   return u.core.slot(COMPOUND_PLAN, (): CompoundPlan => {
-    const direct: MemberEntry[] = [];
+    // C++ base class subobjects first, as gdb prints them (`<Base> = {…}`);
+    // a virtual base's place depends on the object: not shown.
+    const bases: MemberEntry[] = [];
+    for (const b of u.core.bases) {
+      if (b.bitOffset === null) continue;
+      bases.push({
+        type: b.type,
+        bitOffset: b.bitOffset,
+        bitFieldSize: null,
+        designation: "<" + (b.type.core.tag ?? formatTypeName(b.type)) + "> = ",
+      });
+    }
+    const direct: MemberEntry[] = [...bases];
     for (const m of u.core.members ?? []) {
       direct.push({
         type: m.type,
@@ -562,7 +574,7 @@ function compoundPlan(u: Type): CompoundPlan {
         designation: m.name ? "." + m.name + " = " : "",
       });
     }
-    const flat: MemberEntry[] = [];
+    const flat: MemberEntry[] = [...bases];
     flatten(u, 0, flat, 0);
     return { direct, flat };
   });

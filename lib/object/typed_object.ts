@@ -575,6 +575,18 @@ function otherValue(obj: TypedObject, plan: ReadPlan): any {
     case ReadKind.Compound: {
       const o: Record<string, unknown> = {};
       const v = obj.read_();
+      // C++ base classes' members first (a derived member of the same name
+      // hides the base's), then the type's own.
+      for (const b of plan.underlying.core.bases) {
+        if (b.bitOffset === null) continue;
+        const base = memberAccess(v, {
+          name: "",
+          type: b.type,
+          bitOffset: b.bitOffset,
+          bitFieldSize: null,
+        });
+        Object.assign(o, base.value_());
+      }
       for (const m of plan.underlying.members ?? []) {
         if (m.name === null) {
           // Anonymous member: drgn merges its members into the parent.
@@ -951,7 +963,11 @@ type ObjectClass = new (
   value: Primitive | Uint8Array | undefined,
 ) => TypedObject;
 
-/** Collects every member name reachable as a property (anonymous members flattened). */
+/**
+ * Collects every member name reachable as a property (anonymous members
+ * flattened, then C++ base classes' members, as {@link Type.member} finds
+ * them).
+ */
 function memberNames(core: TypeCore, out: Set<string>, depth = 0): void {
   const members = core.members;
   if (members === null || depth > 32) return;
@@ -961,6 +977,9 @@ function memberNames(core: TypeCore, out: Set<string>, depth = 0): void {
       const u = underlyingType(m.type);
       if (isCompoundKind(u.core.kind)) memberNames(u.core, out, depth + 1);
     }
+  }
+  for (const b of core.bases) {
+    if (b.bitOffset !== null) memberNames(underlyingType(b.type).core, out, depth + 1);
   }
 }
 

@@ -30,12 +30,13 @@ export {
   makeType,
   Qualifiers,
   Type,
+  TypeBase,
   TypeEnumerator,
   TypeMember,
   TypeParameter,
 } from "../types/type.ts";
 export { Language, PrimitiveType, TypeKind } from "../types/type.ts";
-export type { PrimitiveTypeName } from "../types/type.ts";
+export type { Accessibility, PrimitiveTypeName } from "../types/type.ts";
 export { Architecture, hostPlatform, Platform } from "../platform.ts";
 export type { PlatformRegister } from "../platform.ts";
 export { filenameMatches } from "../path.ts";

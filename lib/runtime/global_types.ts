@@ -79,6 +79,7 @@ declare global {
   var TargetError: typeof Api.TargetError;
   var Thread: typeof Api.Thread;
   var Type: typeof Api.Type;
+  var TypeBase: typeof Api.TypeBase;
   var TypeEnumerator: typeof Api.TypeEnumerator;
   var TypeKind: typeof Api.TypeKind;
   var TypeMember: typeof Api.TypeMember;

@@ -197,7 +197,7 @@ function defineTagged(t: Type, indent: number, nesting: number): string {
   const core = t.core;
   const inner = tabs(indent + 1);
   // String concatenation (ropes) beats collecting parts and joining them.
-  let s = tabs(indent) + taggedName(t) + " {\n";
+  let s = tabs(indent) + taggedName(t) + baseClause(t) + " {\n";
   if (core.kind === "enum") {
     const compatible = core.type;
     const enumerators = core.enumerators ?? [];
@@ -224,6 +224,17 @@ function defineTagged(t: Type, indent: number, nesting: number): string {
     }
   }
   return s + tabs(indent) + "}";
+}
+
+/** A C++ class's base clause (` : public Base, private virtual Other`), or "" without bases. */
+function baseClause(t: Type): string {
+  const bases = t.core.kind === "enum" ? [] : t.core.bases;
+  if (bases.length === 0) return "";
+  return " : " +
+    bases.map((b) =>
+      b.accessibility + (b.isVirtual ? " virtual " : " ") +
+      (b.type.core.tag ?? formatTypeName(b.type))
+    ).join(", ");
 }
 
 /** Strips typedefs from an enum's compatible type to find its signedness. */
