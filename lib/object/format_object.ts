@@ -803,6 +803,12 @@ function formatCompound(
   if (!sameLine && multiLine === 0 && !skipZero && end > 0) return null;
   const items: Slot[] = [];
   const designations: string[] | null = names ? [] : null;
+  if (u.core.bases.length > 0) {
+    for (const [item, designation] of virtualBases(f, s, u)) {
+      items.push(item);
+      designations?.push(designation);
+    }
+  }
   for (let i = 0; i < end; i++) {
     const m = list[i]!;
     const item = slice(s, m.type, m.bitOffset, m.bitFieldSize);
@@ -820,6 +826,36 @@ function formatCompound(
     sameLine,
     memberFlags(flags),
   );
+}
+
+/**
+ * The virtual base subobjects of the struct in `s`, which the object's
+ * vtable places: only for an object in memory whose vtable can be read.
+ */
+function virtualBases(f: Formatter, s: Slot, u: Type): [Slot, string][] {
+  const out: [Slot, string][] = [];
+  const address = s.kind === SlotKind.Reference
+    ? (s.bit === 0 ? s.address : -1n)
+    : s.address >= 0n && (s.bit & 7) === 0
+    ? s.address + BigInt(s.bit >> 3)
+    : -1n;
+  for (const b of u.core.bases) {
+    if (b.locate === null || address < 0n) continue;
+    const { wordSize, littleEndian } = f.prog.platform;
+    try {
+      const at = b.locate(
+        address,
+        (a) => readUintBig(f.prog.memory.read(a, wordSize), 0, wordSize, littleEndian),
+      );
+      out.push([
+        f.load(b.type, at, 0, null),
+        "<" + (b.type.core.tag ?? formatTypeName(b.type)) + "> = ",
+      ]);
+    } catch (e) {
+      if (!(e instanceof FaultError)) throw e; // an unreadable vtable: not shown
+    }
+  }
+  return out;
 }
 
 function formatArray(

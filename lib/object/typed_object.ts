@@ -20,9 +20,11 @@
 
 import { FaultError, ObjectAbsentError, OutOfBoundsError } from "../errors.ts";
 import {
+  findMember,
   isCompoundKind,
   type MemberInfo,
   type Type,
+  type TypeBase,
   type TypeCore,
   underlyingType,
 } from "../types/type.ts";
@@ -389,11 +391,17 @@ export class TypedObject {
     const plan = readPlan(this.type_);
     if (plan.rk === ReadKind.Pointer) {
       const target = plan.underlying.type;
+      if (hasVirtualBases(target) && !underlyingType(target).hasMember(name)) {
+        return virtualBaseMember(this.deref_(), name);
+      }
       const info = findMemberOrThrow(target, name);
       return derefMemberAccess(this, info);
     }
     if (plan.rk !== ReadKind.Compound) {
       throw new TypeError(`'${this.type_.typeName()}' is not a structure, union, or class`);
+    }
+    if (hasVirtualBases(this.type_) && !plan.underlying.hasMember(name)) {
+      return virtualBaseMember(this, name);
     }
     const info = findMemberOrThrow(this.type_, name);
     return memberAccessFast(this, info);
@@ -578,14 +586,9 @@ function otherValue(obj: TypedObject, plan: ReadPlan): any {
       // C++ base classes' members first (a derived member of the same name
       // hides the base's), then the type's own.
       for (const b of plan.underlying.core.bases) {
-        if (b.bitOffset === null) continue;
-        const base = memberAccess(v, {
-          name: "",
-          type: b.type,
-          bitOffset: b.bitOffset,
-          bitFieldSize: null,
-        });
-        Object.assign(o, base.value_());
+        // A virtual base is found from the object's address.
+        if (b.bitOffset === null && obj.address_ === null) continue;
+        Object.assign(o, baseSubobject(b.bitOffset === null ? obj : v, b).value_());
       }
       for (const m of plan.underlying.members ?? []) {
         if (m.name === null) {
@@ -854,6 +857,62 @@ function findMemberOrThrow(type: Type, name: string): MemberAccess {
   return toAccess(info);
 }
 
+/** Whether a struct/class type (or pointee) has a virtual base anywhere among its bases. */
+function hasVirtualBases(type: Type, depth = 0): boolean {
+  const u = underlyingType(type);
+  if (!isCompoundKind(u.core.kind) || depth > 32) return false;
+  for (const b of u.core.bases) if (b.isVirtual || hasVirtualBases(b.type, depth + 1)) return true;
+  return false;
+}
+
+/**
+ * The base subobject `b` of `obj` (a struct/class object): at its fixed
+ * offset, or, for a virtual base, where the object's vtable says (which
+ * needs the object's address).
+ */
+export function baseSubobject(obj: TypedObject, b: TypeBase): TypedObject {
+  if (b.bitOffset !== null) {
+    return memberAccess(obj, {
+      name: "",
+      type: b.type,
+      bitOffset: b.bitOffset,
+      bitFieldSize: null,
+    });
+  }
+  const address = obj.address_;
+  const what = `virtual base class '${b.type.typeName()}' of '${obj.type_.typeName()}'`;
+  if (b.locate === null) throw new TypeError(`the location of ${what} is unknown`);
+  if (address === null) throw new TypeError(`${what}: only an object in memory has one`);
+  const prog = obj.prog_;
+  const { wordSize, littleEndian } = prog.platform;
+  const readWord = (a: bigint) =>
+    readUintBig(prog.memory.read(a, wordSize), 0, wordSize, littleEndian);
+  return newReference(prog, b.type, b.locate(address, readWord));
+}
+
+/**
+ * Member `name` of `obj` found in a virtual base (directly or through
+ * other bases): the base found per object (see {@link baseSubobject}).
+ */
+function virtualBaseMember(obj: TypedObject, name: string): TypedObject {
+  const search = (o: TypedObject, depth: number): TypedObject | null => {
+    if (depth > 32) return null;
+    for (const b of underlyingType(o.type_).core.bases) {
+      if (!b.isVirtual && !hasVirtualBases(b.type)) continue;
+      const base = baseSubobject(o, b);
+      if (underlyingType(b.type).hasMember(name)) return base.member_(name);
+      const r = search(base, depth + 1);
+      if (r !== null) return r;
+    }
+    return null;
+  };
+  const found = search(obj, 0);
+  if (found === null) {
+    throw new LookupMemberError(`'${obj.type_.typeName()}' has no member '${name}'`);
+  }
+  return found;
+}
+
 /** Raised for a missing member (drgn raises `AttributeError`/`LookupError`). */
 export class LookupMemberError extends TypeError {
   override readonly name = "LookupError";
@@ -966,7 +1025,7 @@ type ObjectClass = new (
 /**
  * Collects every member name reachable as a property (anonymous members
  * flattened, then C++ base classes' members, as {@link Type.member} finds
- * them).
+ * them, and virtual bases', found per object by {@link virtualBaseMember}).
  */
 function memberNames(core: TypeCore, out: Set<string>, depth = 0): void {
   const members = core.members;
@@ -978,9 +1037,7 @@ function memberNames(core: TypeCore, out: Set<string>, depth = 0): void {
       if (isCompoundKind(u.core.kind)) memberNames(u.core, out, depth + 1);
     }
   }
-  for (const b of core.bases) {
-    if (b.bitOffset !== null) memberNames(underlyingType(b.type).core, out, depth + 1);
-  }
+  for (const b of core.bases) memberNames(underlyingType(b.type).core, out, depth + 1);
 }
 
 /**
@@ -997,13 +1054,22 @@ function memberPrototype(compound: Type, deref: boolean): object {
   for (const name of names) {
     if (RESERVED.has(name) || name in TypedObject.prototype) continue;
     let acc: MemberAccess | undefined;
+    // A name found by no fixed offset is in a virtual base (see memberNames).
     const get = deref
       ? function (this: TypedObject): TypedObject {
-        if (acc === undefined) acc = toAccess(compound.member(name));
+        if (acc === undefined) {
+          const info = findMember(compound, name);
+          if (info === null) return virtualBaseMember(this.deref_(), name);
+          acc = toAccess(info);
+        }
         return derefMemberAccess(this, acc);
       }
       : function (this: TypedObject): TypedObject {
-        if (acc === undefined) acc = toAccess(compound.member(name));
+        if (acc === undefined) {
+          const info = findMember(compound, name);
+          if (info === null) return virtualBaseMember(this, name);
+          acc = toAccess(info);
+        }
         return memberAccessFast(this, acc);
       };
     getters[name] = { get, configurable: true, enumerable: false };

@@ -101,6 +101,9 @@ export class TypeMember {
   }
 }
 
+/** Where a virtual base of the object at `address` is (see {@link TypeBase.locate}). */
+export type VirtualBaseLocator = (address: bigint, readWord: (address: bigint) => bigint) => bigint;
+
 /** C++ access to a base class (or a member). */
 export type Accessibility = "public" | "protected" | "private";
 
@@ -117,6 +120,12 @@ export class TypeBase {
   readonly isVirtual: boolean;
   /** `public`, `protected` or `private` inheritance. */
   readonly accessibility: Accessibility;
+  /**
+   * For a virtual base: the address of the base subobject of the object at
+   * `address` (DWARF's location expression, which reads the object's
+   * vtable through `readWord`); null if unknown.
+   */
+  readonly locate: VirtualBaseLocator | null;
   #type: Lazy<Type>;
 
   constructor(
@@ -124,11 +133,13 @@ export class TypeBase {
     bitOffset: number | null,
     accessibility: Accessibility = "public",
     isVirtual = false,
+    locate: VirtualBaseLocator | null = null,
   ) {
     this.#type = type;
     this.bitOffset = bitOffset;
     this.accessibility = accessibility;
     this.isVirtual = isVirtual;
+    this.locate = locate;
   }
 
   /** The base class (resolved on first access). */

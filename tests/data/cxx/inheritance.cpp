@@ -15,6 +15,7 @@ class Priv : Base { public: int p; };      // class: private inheritance by defa
 struct Prot : protected Other { int q; };
 struct VA { int a; };
 struct VD : virtual VA { int d; };         // virtual base: offset from the vtable
+struct VE : VD { int e; };                 // a virtual base through a plain one
 class Poly { public: virtual ~Poly() {} int v = 7; };
 class Impl : public Poly { public: int w = 9; };
 template <typename T> struct Box : Base { T t; };
@@ -26,6 +27,7 @@ WithEmpty g_with_empty;
 Priv g_priv;
 Prot g_prot;
 VD g_vd;
+VE g_ve;
 Impl g_impl;
 Poly *g_poly = &g_impl;
 Box<short> g_box;
@@ -38,6 +40,7 @@ int main() {
   g_priv.p = 11;
   g_prot.q = 12;
   g_vd.a = 13; g_vd.d = 14;
+  g_ve.a = 17; g_ve.d = 18; g_ve.e = 19;
   g_box.x = 15; g_box.t = 16;
   puts("ready");
   fflush(stdout);

@@ -147,15 +147,30 @@ for (const compiler of COMPILERS) {
       ]);
       // `members` are the class's own; the C types of C units have no bases.
       assert.deepEqual(grand.members!.map((m) => m.name), ["c"]);
-      // A virtual base's place depends on the object: its members are not
-      // found statically, and it is not printed.
+      // A virtual base's place depends on the object (its vtable says):
+      // no fixed offset, so no static member; objects in memory find it.
       const vd = prog.type("struct VD");
       assert.deepEqual(vd.bases.map((b) => [b.type.tag, b.bitOffset, b.isVirtual]), [
         ["VA", null, true],
       ]);
       assert.throws(() => vd.member("a"), /no member 'a'/);
-      assert.equal(num(prog.object("g_vd").d), 14);
-      assert.doesNotMatch(String(prog.object("g_vd")), /<VA>/);
+      const gvd = prog.object("g_vd");
+      assert.deepEqual([gvd.a, gvd.d, gvd.member_("a"), gvd.addressOf_().a].map(num), [
+        13,
+        14,
+        13,
+        13,
+      ]);
+      assert.match(
+        String(gvd),
+        /^\(struct VD\)\{\n\t<VA> = \(struct VA\)\{\n\t\t\.a = \(int\)13,\n\t\},/,
+      );
+      const gve = prog.object("g_ve");
+      assert.deepEqual([gve.a, gve.d, gve.e].map(num), [17, 18, 19]);
+      const value = gvd.value_() as Record<string, unknown>;
+      assert.deepEqual([value.a, value.d], [13, 14]);
+      // A value (a copy, not in memory) has no vtable to follow.
+      assert.throws(() => gvd.read_().a, /virtual base class 'struct VA' of 'struct VD'/);
     });
   });
 }
