@@ -617,11 +617,6 @@ function sizeForBitField(t: Type): number | null {
 }
 
 /**
- * Evaluates the simple expressions compilers use for
- * `DW_AT_data_member_location` (DWARF 2: `DW_OP_plus_uconst N`, or constants
- * then `DW_OP_plus`).
- */
-/**
  * Evaluates a virtual base's `DW_AT_data_member_location` for the object at
  * `address` (pushed first, as DWARF says): the operations compilers emit
  * for it (the object's vtable read through `readWord`, an offset taken
@@ -713,6 +708,11 @@ function evalVirtualBaseLocation(
   return pop();
 }
 
+/**
+ * Evaluates the simple expressions compilers use for
+ * `DW_AT_data_member_location` (DWARF 2: `DW_OP_plus_uconst N`, or constants
+ * then `DW_OP_plus`).
+ */
 function evalMemberLocation(die: Die, expr: Uint8Array): number {
   const stack: number[] = [0];
   let p = 0;

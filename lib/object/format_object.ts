@@ -554,7 +554,7 @@ const ENUM_NAMES = "format_object.enum";
 function compoundPlan(u: Type): CompoundPlan {
   return u.core.slot(COMPOUND_PLAN, (): CompoundPlan => {
     // C++ base class subobjects first, as gdb prints them (`<Base> = {…}`);
-    // a virtual base's place depends on the object: not shown.
+    // a virtual base's place depends on the object (see virtualBases).
     const bases: MemberEntry[] = [];
     for (const b of u.core.bases) {
       if (b.bitOffset === null) continue;

@@ -870,7 +870,7 @@ function hasVirtualBases(type: Type, depth = 0): boolean {
  * offset, or, for a virtual base, where the object's vtable says (which
  * needs the object's address).
  */
-export function baseSubobject(obj: TypedObject, b: TypeBase): TypedObject {
+function baseSubobject(obj: TypedObject, b: TypeBase): TypedObject {
   if (b.bitOffset !== null) {
     return memberAccess(obj, {
       name: "",
