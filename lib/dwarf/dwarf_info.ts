@@ -137,6 +137,14 @@ export function objectRank(idx: IndexView, i: number): number {
   }
 }
 
+/** DIEs whose children are named with their name (C++ scopes). */
+const SCOPE_TAGS: ReadonlySet<number> = new Set([
+  DW_TAG.namespace,
+  DW_TAG.structure_type,
+  DW_TAG.class_type,
+  DW_TAG.union_type,
+]);
+
 /** The DWARF debug info of one file. */
 export class DwarfInfo {
   readonly sections: DwarfSections;
@@ -521,6 +529,24 @@ export class DwarfInfo {
     limit = Infinity,
     accept?: (ref: DieRef) => boolean,
   ): DwarfObject[] {
+    // A C++ qualified name (`app::inner::counter`): the name's entries whose
+    // enclosing namespaces and classes are those, as drgn finds them.
+    const q = name.lastIndexOf("::");
+    if (q > 0 && q + 2 < name.length) {
+      const scope = name.slice(0, q).split("::");
+      if (scope.every((s) => s !== "")) {
+        const inScope = (ref: DieRef) => {
+          const s = this.scopeOf(ref);
+          return s !== null && s.length === scope.length && s.every((x, i) => x === scope[i]);
+        };
+        return this.findObjects(
+          name.slice(q + 2),
+          kind,
+          limit,
+          accept === undefined ? inScope : (ref) => inScope(ref) && accept(ref),
+        );
+      }
+    }
     const out: DwarfObject[] = [];
     const kinds: readonly ObjectLookupKind[] = typeof kind === "string" ? [kind] : kind;
     const want = (k: ObjectLookupKind) => kinds.includes("any") || kinds.includes(k);
@@ -541,9 +567,11 @@ export class DwarfInfo {
       : all.filter((i) =>
         accept(idx.kind[i] === IndexKind.constant ? this.#auxRef(i, idx) : this.#ref(i, idx))
       );
-    const ordered = hits.map((i, n) => [objectRank(idx, i), n, i] as const).sort((a, b) =>
-      a[0] - b[0] || a[1] - b[1]
-    );
+    // C++ namespaces' and classes' members after the globals of their
+    // name, which is what drgn finds by that name.
+    const scoped = (i: number) => hits.length > 1 ? this.#scopedRank(idx, i) : 0;
+    const ordered = hits.map((i, n) => [objectRank(idx, i) * 2 + scoped(i), n, i] as const)
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     for (const [, , i] of ordered) {
       if (out.length >= limit) break;
       out.push(this.#object(idx, i, name));
@@ -560,6 +588,51 @@ export class DwarfInfo {
       }
     }
     return out;
+  }
+
+  /**
+   * The names of the C++ namespaces, classes, structures and unions around
+   * the DIE `ref` (of its declaration, for a definition that names one with
+   * `DW_AT_specification`), outermost first: `["app", "inner"]`; an
+   * anonymous namespace is `(anonymous namespace)`. Null if the DIE is
+   * inside something else (a function) or cannot be found from its unit's
+   * root.
+   */
+  scopeOf(ref: DieRef): string[] | null {
+    let die = this.reader.die(ref);
+    const spec = die.ref(DW_AT.specification);
+    if (spec !== null) die = this.reader.die(spec);
+    const target = die.offset;
+    let cur = this.reader.unitDie(die.unit);
+    const path: string[] = [];
+    for (let depth = 0; depth < 64; depth++) {
+      // The child whose subtree holds the target: the last one before it.
+      let next: Die | null = null;
+      for (const c of this.reader.children(cur)) {
+        if (c.offset === target) return path;
+        if (c.offset > target) break;
+        next = c;
+      }
+      if (next === null || !next.hasChildren || !SCOPE_TAGS.has(next.tag)) return null;
+      path.push(next.name ?? (next.tag === DW_TAG.namespace ? "(anonymous namespace)" : ""));
+      cur = next;
+    }
+    return null;
+  }
+
+  /**
+   * 1 for a variable or function entry of a C++ namespace or class: inside
+   * one (its `aux` names it), or defined outside it as the definition of
+   * a declaration there (`int app::x = 1;`); else 0.
+   */
+  #scopedRank(idx: IndexView, i: number): number {
+    const k = idx.kind[i];
+    if (k !== IndexKind.variable && k !== IndexKind.function) return 0;
+    if (idx.aux[i] !== 0) return 1;
+    const ref = this.#ref(i, idx);
+    const die = this.reader.die(ref);
+    if (languageOf(die.info.language) !== "C++" || die.ref(DW_AT.specification) === null) return 0;
+    return (this.scopeOf(ref)?.length ?? 0) > 0 ? 1 : 0;
   }
 
   #object(idx: IndexView, i: number, name: string): DwarfObject {

@@ -1,0 +1,66 @@
+/**
+ * C++ qualified names (`app::inner::counter`, `Counter::count`), as drgn
+ * 0.0.22 finds them by name: tests/data/cxx/namespaces.cpp built with g++
+ * and clang++; each name's address and type as gdb gives them on the same
+ * binary, whether the definition is inside its namespace or outside it
+ * (`int app::outside = 7;`, a DW_AT_specification); a bare name is the
+ * global of that name, not a namespace member's.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import "../../../lib/targets.ts";
+import { Program } from "../../../lib/program/program.ts";
+
+const SOURCE = new URL("../../data/cxx/namespaces.cpp", import.meta.url).pathname;
+
+function run(cmd: string, args: string[]): string {
+  const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
+  const dec = new TextDecoder();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${dec.decode(out.stderr)}`);
+  return dec.decode(out.stdout);
+}
+
+const VARIABLES = [
+  "app::g_config",
+  "app::counter",
+  "app::inner::counter",
+  "app::inner::g_deep",
+  "app::outside",
+  "Counter::count",
+  "(anonymous namespace)::hidden",
+  "counter",
+];
+const FUNCTIONS = ["app::defined_outside", "app::inner::helper"];
+
+for (const compiler of ["g++", "clang++"]) {
+  Deno.test(`C++ (${compiler}): qualified names find what gdb finds`, () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wyvern-cxx-" });
+    try {
+      const bin = join(dir, "namespaces");
+      run(compiler, ["-g", "-O0", "-o", bin, SOURCE]);
+      const gdb = run("gdb", [
+        "-batch",
+        "-nx",
+        ...VARIABLES.map((v) => ["-ex", `print &${v.startsWith("(") ? `'${v}'` : v}`]).flat(),
+        ...FUNCTIONS.flatMap((f) => ["-ex", `print ${f}`]),
+        bin,
+      ]);
+      const want = [...gdb.matchAll(/^\$\d+ = .*(0x[0-9a-f]+) </gm)].map((m) => BigInt(m[1]!));
+      assert.equal(want.length, VARIABLES.length + FUNCTIONS.length, gdb);
+
+      const prog = new Program();
+      prog.loadDebugInfo([bin], { default: false });
+      const got = [...VARIABLES, ...FUNCTIONS].map((n) => prog.object(n).address_);
+      assert.deepEqual(got, want);
+      assert.equal(prog.variable("app::g_config").type_.tag, "Config");
+      assert.equal(String(prog.function("app::inner::helper").type_.type), "int");
+      // Only the whole scope matches.
+      for (const n of ["inner::counter", "app::nothing", "other::counter"]) {
+        assert.throws(() => prog.object(n), /could not find/, n);
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
