@@ -137,6 +137,28 @@ export function objectRank(idx: IndexView, i: number): number {
   }
 }
 
+/**
+ * For a C++ qualified name (`app::inner::x`): its last part and a filter
+ * keeping the DIEs whose scope ({@link DwarfInfo.scopeOf}) is the rest;
+ * null for a plain name.
+ */
+function scopeFilter(
+  name: string,
+  scopeOf: (ref: DieRef) => string[] | null,
+): { name: string; accept: (ref: DieRef) => boolean } | null {
+  const q = name.lastIndexOf("::");
+  if (q <= 0 || q + 2 >= name.length) return null;
+  const scope = name.slice(0, q).split("::");
+  if (scope.some((s) => s === "")) return null;
+  return {
+    name: name.slice(q + 2),
+    accept: (ref) => {
+      const s = scopeOf(ref);
+      return s !== null && s.length === scope.length && s.every((x, i) => x === scope[i]);
+    },
+  };
+}
+
 /** DIEs whose children are named with their name (C++ scopes). */
 const SCOPE_TAGS: ReadonlySet<number> = new Set([
   DW_TAG.namespace,
@@ -498,6 +520,16 @@ export class DwarfInfo {
     limit = Infinity,
     accept?: (ref: DieRef) => boolean,
   ): Type[] {
+    // A C++ qualified name: as for objects (see findObjects).
+    const inScope = scopeFilter(name, (ref) => this.scopeOf(ref));
+    if (inScope !== null) {
+      return this.findTypes(
+        inScope.name,
+        kind,
+        limit,
+        accept === undefined ? inScope.accept : (ref) => inScope.accept(ref) && accept(ref),
+      );
+    }
     const out: Type[] = [];
     // With a filter, every entry is a candidate: no early stop.
     const [idx, hits] = this.#typeEntries(name, kind, accept === undefined ? limit : Infinity);
@@ -531,21 +563,14 @@ export class DwarfInfo {
   ): DwarfObject[] {
     // A C++ qualified name (`app::inner::counter`): the name's entries whose
     // enclosing namespaces and classes are those, as drgn finds them.
-    const q = name.lastIndexOf("::");
-    if (q > 0 && q + 2 < name.length) {
-      const scope = name.slice(0, q).split("::");
-      if (scope.every((s) => s !== "")) {
-        const inScope = (ref: DieRef) => {
-          const s = this.scopeOf(ref);
-          return s !== null && s.length === scope.length && s.every((x, i) => x === scope[i]);
-        };
-        return this.findObjects(
-          name.slice(q + 2),
-          kind,
-          limit,
-          accept === undefined ? inScope : (ref) => inScope(ref) && accept(ref),
-        );
-      }
+    const inScope = scopeFilter(name, (ref) => this.scopeOf(ref));
+    if (inScope !== null) {
+      return this.findObjects(
+        inScope.name,
+        kind,
+        limit,
+        accept === undefined ? inScope.accept : (ref) => inScope.accept(ref) && accept(ref),
+      );
     }
     const out: DwarfObject[] = [];
     const kinds: readonly ObjectLookupKind[] = typeof kind === "string" ? [kind] : kind;

@@ -654,6 +654,15 @@ class Parser {
       kind = Tok.EOF;
     } else if (isIdentStart(c)) {
       while (isIdentPart(text.charCodeAt(++pos)));
+      // C++: a qualified name (`app::inner::Config`) is one identifier.
+      while (
+        this.#language === "C++" && text.charCodeAt(pos) === 58 &&
+        text.charCodeAt(pos + 1) === 58 &&
+        isIdentStart(text.charCodeAt(pos + 2))
+      ) {
+        pos += 2;
+        while (isIdentPart(text.charCodeAt(++pos)));
+      }
       kind = this.#keywords.get(text.slice(start, pos)) ?? Tok.IDENT;
     } else if (c >= 48 && c <= 57) {
       while (isIdentPart(text.charCodeAt(++pos)));

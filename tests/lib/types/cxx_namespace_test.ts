@@ -59,6 +59,22 @@ for (const compiler of ["g++", "clang++"]) {
       for (const n of ["inner::counter", "app::nothing", "other::counter"]) {
         assert.throws(() => prog.object(n), /could not find/, n);
       }
+      // Type names too (drgn 0.0.22 cannot parse them): the type gdb has there.
+      const sizes = run("gdb", [
+        "-batch",
+        "-nx",
+        "-ex",
+        "print sizeof(app::Config)",
+        "-ex",
+        "print sizeof(app::inner::Deep)",
+        bin,
+      ]);
+      assert.deepEqual(
+        [prog.type("struct app::Config").size, prog.type("struct app::inner::Deep *").type.size],
+        [...sizes.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1])),
+      );
+      assert.equal(prog.type("struct app::Config"), prog.variable("app::g_config").type_);
+      assert.throws(() => prog.type("struct inner::Deep"), /could not find/);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }

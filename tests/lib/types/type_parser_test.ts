@@ -517,6 +517,20 @@ Deno.test("gcc keyword spellings, integer suffixes and C++ bool", () => {
   assert.equal(cpp.kind, "bool");
   assert.equal(cpp.name, "bool");
   assert.throws(() => parseTypeName("bool", () => null), { message: "could not find 'bool'" });
+  // A qualified name is one name in C++ (`struct app::Config`); C has no `::`.
+  const seen: string[] = [];
+  const record: TypeLookup = (kind, name) => {
+    seen.push(`${kind} ${name}`);
+    return makeType.int("int", 4, true);
+  };
+  parseTypeName("struct app::inner::Config *", record, { language: "C++" });
+  parseTypeName("app::size_type", record, { language: "C++" });
+  assert.deepEqual(seen, ["struct app::inner::Config", "typedef app::size_type"]);
+  assert.throws(() => parseTypeName("struct app::Config", record), TypeNameSyntaxError);
+  assert.throws(
+    () => parseTypeName("struct app::", record, { language: "C++" }),
+    TypeNameSyntaxError,
+  );
   // `complex` alone is a name like any other.
   const complexTypedef = makeType.typedef("complex", makeType.int("int", 4, true));
   const withComplex: TypeLookup = (kind, name) =>
