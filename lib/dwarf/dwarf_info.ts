@@ -15,7 +15,7 @@
 
 import { DecodeError, FaultError, TargetError } from "../errors.ts";
 import type { Language, Type } from "../types/type.ts";
-import { baseTypeSpellings } from "./base_type_names.ts";
+import { baseTypeSpellings, parsePrimitive } from "./base_type_names.ts";
 import { DW_AT, DW_TAG } from "./constants.ts";
 import { type Die, DieReader, type DieRef, TYPES_BASE } from "./die.ts";
 import { buildNameIndexParallel, type ParallelOptions } from "./index_parallel.ts";
@@ -146,9 +146,16 @@ function scopeFilter(
   name: string,
   scopeOf: (ref: DieRef) => string[] | null,
 ): { name: string; accept: (ref: DieRef) => boolean } | null {
-  const q = name.lastIndexOf("::");
+  // The last `::` outside template arguments (`Box<std::string>` has none).
+  let q = -1;
+  for (let i = 0, depth = 0; i < name.length; i++) {
+    const c = name[i];
+    if (c === "<") depth++;
+    else if (c === ">") depth--;
+    else if (depth === 0 && c === ":" && name[i + 1] === ":") q = i++;
+  }
   if (q <= 0 || q + 2 >= name.length) return null;
-  const scope = name.slice(0, q).split("::");
+  const scope = splitTopLevel(name.slice(0, q), "::");
   if (scope.some((s) => s === "")) return null;
   return {
     name: name.slice(q + 2),
@@ -157,6 +164,38 @@ function scopeFilter(
       return s !== null && s.length === scope.length && s.every((x, i) => x === scope[i]);
     },
   };
+}
+
+/** `text` split at `sep` outside `<…>` (template arguments). */
+function splitTopLevel(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "<") depth++;
+    else if (c === ">") depth--;
+    else if (depth === 0 && text.startsWith(sep, i)) {
+      out.push(text.slice(start, i));
+      i += sep.length - 1;
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/**
+ * A C++ template name as compared (`Box<short int>` and `Box<short>` are
+ * one): spaces only between words, and each run of words that is a C base
+ * type in its C spelling (`long unsigned int` → `unsigned long`).
+ */
+export function templateKey(name: string): string {
+  const squeezed = name.trim().replace(/\s+/g, " ").replace(/ ?([<>,*&()[\]]) ?/g, "$1");
+  return squeezed.replace(/[A-Za-z_][A-Za-z0-9_ ]*/g, (words) => {
+    const t = words.trim();
+    return parsePrimitive(t)?.name ?? t;
+  });
 }
 
 /** DIEs whose children are named with their name (C++ scopes). */
@@ -539,6 +578,21 @@ export class DwarfInfo {
       if (accept !== undefined && !accept(ref)) continue;
       const t = this.types.typeFromDie(ref);
       if (!out.includes(t)) out.push(t);
+    }
+    // A C++ template spelled otherwise than the compiler did (`Box<short>`
+    // for g++'s `Box<short int>`): the names of that template with the same
+    // arguments (see templateKey).
+    const open = name.indexOf("<");
+    if (out.length === 0 && open > 0 && kind !== undefined && kind !== "base") {
+      const key = templateKey(name);
+      const prefix = name.slice(0, open).trim() + "<";
+      for (const n of this.names(kind)) {
+        if (out.length >= limit) break;
+        if (n === name || !n.startsWith(prefix) || templateKey(n) !== key) continue;
+        for (const t of this.findTypes(n, kind, limit - out.length, accept)) {
+          if (!out.includes(t)) out.push(t);
+        }
+      }
     }
     return out;
   }

@@ -169,6 +169,36 @@ const C_KEYWORDS: ReadonlyMap<string, Tok> = new Map([
   ["_Atomic", Tok.ATOMIC],
 ]);
 
+/**
+ * C++: where the name whose first identifier ends at `pos` ends, with its
+ * template arguments (`Box<short>`) and qualifications
+ * (`app::inner::Config`) in it (one identifier for the parser).
+ */
+function cxxNameEnd(text: string, pos: number): number {
+  for (;;) {
+    if (text.charCodeAt(pos) === 60) {
+      // `<`: to its matching `>` (nothing else in a type name has one).
+      let depth = 0;
+      let i = pos;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 60) depth++;
+        else if (c === 62 && --depth === 0) break;
+      }
+      if (i >= text.length) return pos; // unbalanced: the parser reports the `<`
+      pos = i + 1;
+    }
+    if (
+      text.charCodeAt(pos) !== 58 || text.charCodeAt(pos + 1) !== 58 ||
+      !isIdentStart(text.charCodeAt(pos + 2))
+    ) {
+      return pos;
+    }
+    pos += 2;
+    while (isIdentPart(text.charCodeAt(++pos)));
+  }
+}
+
 // `class` is C++'s only: in C it is an identifier (the kernel's `struct class`).
 const CPP_KEYWORDS: ReadonlyMap<string, Tok> = new Map([
   ...C_KEYWORDS,
@@ -654,15 +684,7 @@ class Parser {
       kind = Tok.EOF;
     } else if (isIdentStart(c)) {
       while (isIdentPart(text.charCodeAt(++pos)));
-      // C++: a qualified name (`app::inner::Config`) is one identifier.
-      while (
-        this.#language === "C++" && text.charCodeAt(pos) === 58 &&
-        text.charCodeAt(pos + 1) === 58 &&
-        isIdentStart(text.charCodeAt(pos + 2))
-      ) {
-        pos += 2;
-        while (isIdentPart(text.charCodeAt(++pos)));
-      }
+      if (this.#language === "C++") pos = cxxNameEnd(text, pos);
       kind = this.#keywords.get(text.slice(start, pos)) ?? Tok.IDENT;
     } else if (c >= 48 && c <= 57) {
       while (isIdentPart(text.charCodeAt(++pos)));

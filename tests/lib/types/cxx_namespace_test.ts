@@ -4,13 +4,16 @@
  * and clang++; each name's address and type as gdb gives them on the same
  * binary, whether the definition is inside its namespace or outside it
  * (`int app::outside = 7;`, a DW_AT_specification); a bare name is the
- * global of that name, not a namespace member's.
+ * global of that name, not a namespace member's. Type names too, with
+ * template arguments in either compiler's spelling (which drgn cannot
+ * parse).
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
+import { templateKey } from "../../../lib/dwarf/dwarf_info.ts";
 
 const SOURCE = new URL("../../data/cxx/namespaces.cpp", import.meta.url).pathname;
 
@@ -75,8 +78,43 @@ for (const compiler of ["g++", "clang++"]) {
       );
       assert.equal(prog.type("struct app::Config"), prog.variable("app::g_config").type_);
       assert.throws(() => prog.type("struct inner::Deep"), /could not find/);
+      // Templates, whatever the spelling of their arguments.
+      const templates: [string, string, string][] = [
+        ["struct app::Box<short>", "app::box_short", "app::Box<short>"],
+        ["struct app::Box<short int>", "app::box_short", "app::Box<short>"],
+        ["struct app::Box<unsigned long>", "app::box_ulong", "app::Box<unsigned long>"],
+        ["struct app::Box<long unsigned int>", "app::box_ulong", "app::Box<unsigned long>"],
+        ["struct app::Box<app::Config>", "app::box_config", "app::Box<app::Config>"],
+        ["struct Pair<int, app::Box<char>>", "pair_box", "Pair<int, app::Box<char> >"],
+        ["struct Arr<5>", "arr5", "Arr<5>"],
+      ];
+      const gdbSizes = run("gdb", [
+        "-batch",
+        "-nx",
+        ...templates.flatMap(([, , t]) => ["-ex", `print sizeof(${t})`]),
+        bin,
+      ]);
+      assert.deepEqual(
+        templates.map(([t]) => prog.type(t).size),
+        [...gdbSizes.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1])),
+      );
+      for (const [t, v] of templates) assert.equal(prog.type(t), prog.variable(v).type_, t);
+      assert.throws(() => prog.type("struct app::Box<int>"), /could not find/);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
   });
 }
+
+Deno.test("templateKey() spells template arguments one way", () => {
+  const same = (a: string, b: string) =>
+    assert.equal(templateKey(a), templateKey(b), `${a} ~ ${b}`);
+  same("Box<short int>", "Box<short>");
+  same("Box<long unsigned int>", "Box< unsigned long >");
+  same("Pair<int, app::Box<char> >", "Pair<int,app::Box<char>>");
+  same("Box<char *>", "Box<char*>");
+  same("Box<unsigned>", "Box<unsigned int>");
+  assert.notEqual(templateKey("Box<short>"), templateKey("Box<int>"));
+  assert.notEqual(templateKey("Box<long>"), templateKey("Box<unsigned long>"));
+  assert.equal(templateKey("Arr<5>"), "Arr<5>");
+});

@@ -525,7 +525,18 @@ Deno.test("gcc keyword spellings, integer suffixes and C++ bool", () => {
   };
   parseTypeName("struct app::inner::Config *", record, { language: "C++" });
   parseTypeName("app::size_type", record, { language: "C++" });
-  assert.deepEqual(seen, ["struct app::inner::Config", "typedef app::size_type"]);
+  parseTypeName("const struct app::Box<std::pair<int, long> >::node *", record, {
+    language: "C++",
+  });
+  assert.deepEqual(seen, [
+    "struct app::inner::Config",
+    "typedef app::size_type",
+    "struct app::Box<std::pair<int, long> >::node",
+  ]);
+  assert.throws(
+    () => parseTypeName("struct Box<int", record, { language: "C++" }),
+    TypeNameSyntaxError,
+  );
   assert.throws(() => parseTypeName("struct app::Config", record), TypeNameSyntaxError);
   assert.throws(
     () => parseTypeName("struct app::", record, { language: "C++" }),
