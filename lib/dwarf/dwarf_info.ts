@@ -648,7 +648,9 @@ export class DwarfInfo {
       );
     // C++ namespaces' and classes' members after the globals of their
     // name, which is what drgn finds by that name.
-    const scoped = (i: number) => hits.length > 1 ? this.#scopedRank(idx, i) : 0;
+    // (A definition outside its namespace is found by reading its unit's
+    // scopes: only among a few candidates.)
+    const scoped = (i: number) => hits.length > 1 ? this.#scopedRank(idx, i, hits.length <= 16) : 0;
     const ordered = hits.map((i, n) => [objectRank(idx, i) * 2 + scoped(i), n, i] as const)
       .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     for (const [, , i] of ordered) {
@@ -685,13 +687,18 @@ export class DwarfInfo {
     let cur = this.reader.unitDie(die.unit);
     const path: string[] = [];
     for (let depth = 0; depth < 64; depth++) {
-      // The child whose subtree holds the target: the last one before it.
-      let next: Die | null = null;
-      for (const c of this.reader.children(cur)) {
-        if (c.offset === target) return path;
-        if (c.offset > target) break;
-        next = c;
+      // The child whose subtree holds the target: the last one at or before it.
+      const kids = this.#scopeChildren(cur);
+      let lo = 0, hi = kids.length - 1, at = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (kids[mid]!.offset <= target) {
+          at = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
       }
+      const next = at < 0 ? null : kids[at]!;
+      if (next !== null && next.offset === target) return path;
       if (next === null || !next.hasChildren || !SCOPE_TAGS.has(next.tag)) return null;
       path.push(next.name ?? (next.tag === DW_TAG.namespace ? "(anonymous namespace)" : ""));
       cur = next;
@@ -699,15 +706,28 @@ export class DwarfInfo {
     return null;
   }
 
+  /** Children of units and C++ scopes, read once (for {@link scopeOf}). */
+  readonly #scopeKids = new Map<number, Die[]>();
+  #scopeChildren(die: Die): Die[] {
+    const key = die.unit.section === "info" ? die.offset : TYPES_BASE + die.offset;
+    let kids = this.#scopeKids.get(key);
+    if (kids === undefined) {
+      kids = this.reader.children(die);
+      this.#scopeKids.set(key, kids);
+    }
+    return kids;
+  }
+
   /**
    * 1 for a variable or function entry of a C++ namespace or class: inside
-   * one (its `aux` names it), or defined outside it as the definition of
-   * a declaration there (`int app::x = 1;`); else 0.
+   * one (its `aux` names it), or, with `outside`, defined outside it as the
+   * definition of a declaration there (`int app::x = 1;`); else 0.
    */
-  #scopedRank(idx: IndexView, i: number): number {
+  #scopedRank(idx: IndexView, i: number, outside: boolean): number {
     const k = idx.kind[i];
     if (k !== IndexKind.variable && k !== IndexKind.function) return 0;
     if (idx.aux[i] !== 0) return 1;
+    if (!outside) return 0;
     const ref = this.#ref(i, idx);
     const die = this.reader.die(ref);
     if (languageOf(die.info.language) !== "C++" || die.ref(DW_AT.specification) === null) return 0;
