@@ -846,9 +846,18 @@ class Parser {
     return next === Tok.FLOAT || next === Tok.DOUBLE || next === Tok.LONG;
   }
 
-  /** A typedef name; also a base type by that name (clang's `__ARRAY_SIZE_TYPE__`). */
+  /**
+   * A typedef name; also a base type by that name (clang's
+   * `__ARRAY_SIZE_TYPE__`); in C++, where a class's name is a type name,
+   * then a class, struct, union or enum (`app::Config`, `Box<int>`; drgn
+   * 0.0.22 finds none of these).
+   */
   #named(name: string): Type {
-    const t = this.#ask("typedef", name) ?? this.#ask("base", name);
+    let t = this.#ask("typedef", name) ?? this.#ask("base", name);
+    if (t === null && this.#language === "C++") {
+      t = this.#ask("class", name) ?? this.#ask("struct", name) ?? this.#ask("union", name) ??
+        this.#ask("enum", name);
+    }
     if (t !== null) return t;
     // drgn knows these two without debug info.
     if (name === "size_t") return makeType.typedef("size_t", this.#primitive(Prim.ULONG));

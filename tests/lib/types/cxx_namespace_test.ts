@@ -99,6 +99,11 @@ for (const compiler of ["g++", "clang++"]) {
         [...gdbSizes.matchAll(/^\$\d+ = (\d+)$/gm)].map((m) => Number(m[1])),
       );
       for (const [t, v] of templates) assert.equal(prog.type(t), prog.variable(v).type_, t);
+      // A class's name is a type name in C++ (no `struct` needed).
+      for (const [t] of templates) {
+        assert.equal(prog.type(t.replace(/^struct /, "")), prog.type(t), t);
+      }
+      assert.equal(prog.type("Counter *").type, prog.type("struct Counter"));
       assert.throws(() => prog.type("struct app::Box<int>"), /could not find/);
     } finally {
       Deno.removeSync(dir, { recursive: true });
