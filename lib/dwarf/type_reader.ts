@@ -23,6 +23,7 @@ import {
 import { canonicalBaseTypeName } from "./base_type_names.ts";
 import { DW_AT, DW_ATE, DW_END, DW_FORM, DW_LANG, DW_OP, DW_TAG, dwName } from "./constants.ts";
 import type { Die, DieReader, DieRef } from "./die.ts";
+import { evaluateValue } from "./expr.ts";
 
 /** Finds the DIE of a complete definition for a declaration (struct/union/class/enum). */
 export type DeclarationResolver = (tag: number, name: string, declaration: DieRef) => DieRef | null;
@@ -349,10 +350,19 @@ export class TypeReader {
     // its vtable): no fixed offset.
     const bitOffset = isVirtual ? null : this.#memberLocation(die) * 8;
     const expr = isVirtual ? die.block(DW_AT.data_member_location) : null;
-    const locate = expr === null
-      ? null
-      : (address: bigint, readWord: (a: bigint) => bigint) =>
-        evalVirtualBaseLocation(die, expr, address, readWord);
+    // DWARF pushes the object's address before evaluating the expression.
+    const locate = expr === null ? null : (
+      address: bigint,
+      readMemory: (a: bigint, size: number) => Uint8Array,
+    ) =>
+      evaluateValue(expr, {
+        initialStack: [address],
+        readMemory,
+        addressSize: die.unit.addressSize === 4 ? 4 : 8,
+        littleEndian: this.reader.littleEndian,
+        section: die.sectionName,
+        baseOffset: die.offset,
+      });
     const access = die.udata(DW_AT.accessibility);
     const accessibility = access === 1
       ? "public"
@@ -614,98 +624,6 @@ function sizeForBitField(t: Type): number | null {
     return u.core.size;
   }
   return null;
-}
-
-/**
- * Evaluates a virtual base's `DW_AT_data_member_location` for the object at
- * `address` (pushed first, as DWARF says): the operations compilers emit
- * for it (the object's vtable read through `readWord`, an offset taken
- * from it, added). 64-bit arithmetic.
- */
-function evalVirtualBaseLocation(
-  die: Die,
-  expr: Uint8Array,
-  address: bigint,
-  readWord: (a: bigint) => bigint,
-): bigint {
-  const bad = (msg: string) =>
-    new DecodeError(die.sectionName, die.offset, `virtual base location: ${msg}`);
-  const stack: bigint[] = [address];
-  const pop = (): bigint => {
-    const v = stack.pop();
-    if (v === undefined) throw bad("stack underflow");
-    return v;
-  };
-  const wrap = (v: bigint) => BigInt.asUintN(64, v);
-  let p = 0;
-  const uleb = (): bigint => {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (p >= expr.length) throw bad("truncated expression");
-      const b = expr[p++]!;
-      v |= BigInt(b & 0x7f) << shift;
-      shift += 7n;
-      if ((b & 0x80) === 0) return v;
-      if (shift > 63n) throw bad("constant too large");
-    }
-  };
-  const fixed = (n: number): bigint => {
-    if (p + n > expr.length) throw bad("truncated expression");
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(expr[p + i]!);
-    p += n;
-    return v;
-  };
-  for (let steps = 0; p < expr.length; steps++) {
-    if (steps > 256) throw bad("expression too long");
-    const op = expr[p++]!;
-    if (op >= DW_OP.lit0 && op <= DW_OP.lit31) {
-      stack.push(BigInt(op - DW_OP.lit0));
-      continue;
-    }
-    switch (op) {
-      case DW_OP.dup: {
-        const v = pop();
-        stack.push(v, v);
-        break;
-      }
-      case DW_OP.deref:
-        stack.push(readWord(pop()));
-        break;
-      case DW_OP.constu:
-        stack.push(uleb());
-        break;
-      case DW_OP.const1u:
-        stack.push(fixed(1));
-        break;
-      case DW_OP.const2u:
-        stack.push(fixed(2));
-        break;
-      case DW_OP.const4u:
-        stack.push(fixed(4));
-        break;
-      case DW_OP.const8u:
-        stack.push(fixed(8));
-        break;
-      case DW_OP.plus_uconst:
-        stack.push(wrap(pop() + uleb()));
-        break;
-      case DW_OP.plus: {
-        const b = pop();
-        stack.push(wrap(pop() + b));
-        break;
-      }
-      case DW_OP.minus: {
-        const b = pop();
-        stack.push(wrap(pop() - b));
-        break;
-      }
-      default:
-        throw bad(`unsupported operation 0x${op.toString(16)}`);
-    }
-  }
-  return pop();
 }
 
 /**

@@ -562,7 +562,7 @@ function compoundPlan(u: Type): CompoundPlan {
         type: b.type,
         bitOffset: b.bitOffset,
         bitFieldSize: null,
-        designation: "<" + (b.type.core.tag ?? formatTypeName(b.type)) + "> = ",
+        designation: baseDesignation(b.type),
       });
     }
     const direct: MemberEntry[] = [...bases];
@@ -578,6 +578,11 @@ function compoundPlan(u: Type): CompoundPlan {
     flatten(u, 0, flat, 0);
     return { direct, flat };
   });
+}
+
+/** How a base class subobject is designated: `<Base> = `, as gdb prints it. */
+function baseDesignation(base: Type): string {
+  return "<" + (base.core.tag ?? formatTypeName(base)) + "> = ";
 }
 
 /**
@@ -841,16 +846,9 @@ function virtualBases(f: Formatter, s: Slot, u: Type): [Slot, string][] {
     : -1n;
   for (const b of u.core.bases) {
     if (b.locate === null || address < 0n) continue;
-    const { wordSize, littleEndian } = f.prog.platform;
     try {
-      const at = b.locate(
-        address,
-        (a) => readUintBig(f.prog.memory.read(a, wordSize), 0, wordSize, littleEndian),
-      );
-      out.push([
-        f.load(b.type, at, 0, null),
-        "<" + (b.type.core.tag ?? formatTypeName(b.type)) + "> = ",
-      ]);
+      const at = b.locate(address, (a, n) => f.prog.memory.read(a, n));
+      out.push([f.load(b.type, at, 0, null), baseDesignation(b.type)]);
     } catch (e) {
       if (!(e instanceof FaultError)) throw e; // an unreadable vtable: not shown
     }

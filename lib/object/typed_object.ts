@@ -884,10 +884,7 @@ function baseSubobject(obj: TypedObject, b: TypeBase): TypedObject {
   if (b.locate === null) throw new TypeError(`the location of ${what} is unknown`);
   if (address === null) throw new TypeError(`${what}: only an object in memory has one`);
   const prog = obj.prog_;
-  const { wordSize, littleEndian } = prog.platform;
-  const readWord = (a: bigint) =>
-    readUintBig(prog.memory.read(a, wordSize), 0, wordSize, littleEndian);
-  return newReference(prog, b.type, b.locate(address, readWord));
+  return newReference(prog, b.type, b.locate(address, (a, n) => prog.memory.read(a, n)));
 }
 
 /**

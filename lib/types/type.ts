@@ -102,7 +102,10 @@ export class TypeMember {
 }
 
 /** Where a virtual base of the object at `address` is (see {@link TypeBase.locate}). */
-export type VirtualBaseLocator = (address: bigint, readWord: (address: bigint) => bigint) => bigint;
+export type VirtualBaseLocator = (
+  address: bigint,
+  readMemory: (address: bigint, size: number) => Uint8Array,
+) => bigint;
 
 /** C++ access to a base class (or a member). */
 export type Accessibility = "public" | "protected" | "private";
@@ -123,7 +126,7 @@ export class TypeBase {
   /**
    * For a virtual base: the address of the base subobject of the object at
    * `address` (DWARF's location expression, which reads the object's
-   * vtable through `readWord`); null if unknown.
+   * vtable through `readMemory`); null if unknown.
    */
   readonly locate: VirtualBaseLocator | null;
   #type: Lazy<Type>;
