@@ -139,30 +139,25 @@ export function objectRank(idx: IndexView, i: number): number {
 
 /**
  * For a C++ qualified name (`app::inner::x`): its last part and a filter
- * keeping the DIEs whose scope ({@link DwarfInfo.scopeOf}) is the rest;
- * null for a plain name.
+ * keeping the DIEs that `accept` (if given) keeps and whose scope
+ * ({@link DwarfInfo.scopeOf}) is the rest; null for a plain name. `::`
+ * inside template arguments (`Box<std::string>`) does not count.
  */
 function scopeFilter(
   name: string,
   scopeOf: (ref: DieRef) => string[] | null,
+  accept: ((ref: DieRef) => boolean) | undefined,
 ): { name: string; accept: (ref: DieRef) => boolean } | null {
-  // The last `::` outside template arguments (`Box<std::string>` has none).
-  let q = -1;
-  for (let i = 0, depth = 0; i < name.length; i++) {
-    const c = name[i];
-    if (c === "<") depth++;
-    else if (c === ">") depth--;
-    else if (depth === 0 && c === ":" && name[i + 1] === ":") q = i++;
-  }
-  if (q <= 0 || q + 2 >= name.length) return null;
-  const scope = splitTopLevel(name.slice(0, q), "::");
-  if (scope.some((s) => s === "")) return null;
+  const parts = splitTopLevel(name, "::");
+  if (parts.length < 2 || parts.some((s) => s === "")) return null;
+  const scope = parts.slice(0, -1);
+  const inScope = (ref: DieRef) => {
+    const s = scopeOf(ref);
+    return s !== null && s.length === scope.length && s.every((x, i) => x === scope[i]);
+  };
   return {
-    name: name.slice(q + 2),
-    accept: (ref) => {
-      const s = scopeOf(ref);
-      return s !== null && s.length === scope.length && s.every((x, i) => x === scope[i]);
-    },
+    name: parts.at(-1)!,
+    accept: accept === undefined ? inScope : (ref) => inScope(ref) && accept(ref),
   };
 }
 
@@ -560,15 +555,8 @@ export class DwarfInfo {
     accept?: (ref: DieRef) => boolean,
   ): Type[] {
     // A C++ qualified name: as for objects (see findObjects).
-    const inScope = scopeFilter(name, (ref) => this.scopeOf(ref));
-    if (inScope !== null) {
-      return this.findTypes(
-        inScope.name,
-        kind,
-        limit,
-        accept === undefined ? inScope.accept : (ref) => inScope.accept(ref) && accept(ref),
-      );
-    }
+    const q = scopeFilter(name, (ref) => this.scopeOf(ref), accept);
+    if (q !== null) return this.findTypes(q.name, kind, limit, q.accept);
     const out: Type[] = [];
     // With a filter, every entry is a candidate: no early stop.
     const [idx, hits] = this.#typeEntries(name, kind, accept === undefined ? limit : Infinity);
@@ -617,15 +605,8 @@ export class DwarfInfo {
   ): DwarfObject[] {
     // A C++ qualified name (`app::inner::counter`): the name's entries whose
     // enclosing namespaces and classes are those, as drgn finds them.
-    const inScope = scopeFilter(name, (ref) => this.scopeOf(ref));
-    if (inScope !== null) {
-      return this.findObjects(
-        inScope.name,
-        kind,
-        limit,
-        accept === undefined ? inScope.accept : (ref) => inScope.accept(ref) && accept(ref),
-      );
-    }
+    const q = scopeFilter(name, (ref) => this.scopeOf(ref), accept);
+    if (q !== null) return this.findObjects(q.name, kind, limit, q.accept);
     const out: DwarfObject[] = [];
     const kinds: readonly ObjectLookupKind[] = typeof kind === "string" ? [kind] : kind;
     const want = (k: ObjectLookupKind) => kinds.includes("any") || kinds.includes(k);
