@@ -12,10 +12,9 @@
 // tests/lib/runtime/global_types_test.ts fails while either file is stale.
 import * as api from "../lib/runtime/api.ts";
 import * as helpers from "../helpers/mod.ts";
-
-// (Not through lib/runtime/globals.ts, which imports the generated
-// global_values.ts: the script must run while that file is stale.)
-const BUILTINS = new Set(Object.getOwnPropertyNames(globalThis));
+// (Not lib/runtime/globals.ts, which imports the generated global_values.ts:
+// this script must run while that file is stale.)
+import { shadowsBuiltin } from "../lib/runtime/builtins.ts";
 
 /** Every value the API and the helpers export, by name (a helper wins a clash, as in a spread). */
 function valueNames(): { api: string[]; helpers: string[] } {
@@ -62,7 +61,7 @@ export function globalTypesSource(): string {
     "declare global {",
   ];
   const { api: a, helpers: h } = valueNames();
-  for (const name of [...a, ...h].filter((k) => !BUILTINS.has(k)).sort()) {
+  for (const name of [...a, ...h].filter((k) => !shadowsBuiltin(k)).sort()) {
     lines.push(`  var ${name}: typeof ${name in api ? "Api" : "Helpers"}.${name};`);
   }
   lines.push("}", "", "export {};", "");

@@ -8,15 +8,8 @@
  */
 
 import type { Program } from "../program/program.ts";
+import { shadowsBuiltin } from "./builtins.ts";
 import { allExports } from "./global_values.ts";
-
-/** The JavaScript globals, taken before Wyvern installs anything. */
-const BUILTINS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(globalThis));
-
-/** Whether a name is a JavaScript global that Wyvern must not replace. */
-export function shadowsBuiltin(name: string): boolean {
-  return BUILTINS.has(name);
-}
 
 /** The names installed as globals (besides `prog` and `wyvern`), with their values. */
 export function globalEntries(all: Record<string, unknown> = allExports()): [string, unknown][] {
