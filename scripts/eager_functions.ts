@@ -1,6 +1,6 @@
 // A step of scripts/bundle.ts: each top-level function declaration of a
-// bundled module becomes a parenthesized named function expression assigned
-// at the top of the module:
+// bundled module that sessions usually call becomes a parenthesized named
+// function expression assigned at the top of the module:
 //
 //   function f(a) { ... }     →     var f=(function f(a) { ... });
 //
@@ -11,7 +11,12 @@
 // every run, each of Wyvern's functions it calls (about 150 on a kernel
 // dump's task list: 3–4 ms of a 55 ms warm start; `--v8-flags=--no-lazy`,
 // which does the same for methods too, saves 5). Class methods and arrow
-// functions have no such hint and stay lazy.
+// functions have no such hint and stay lazy. Which functions: the names in
+// scripts/eager_profile.txt, those that typical sessions ran (written by
+// scripts/gen_eager_profile.ts). Every function made eager costs each
+// import its share of the code cache to read, used or not: all 958 of the
+// bundle's made the main chunk's cache 950 KB, the 380 of the profile 590
+// KB, and a warm task list 1.7 ms faster (49.7 → 48.0 ms, 30 runs ABBA).
 //
 // Semantics are kept: declarations are hoisted to the top of their scope
 // anyway, so the assignments are put before the module's first statement
@@ -24,13 +29,17 @@
 
 import * as acorn from "acorn";
 
-/** `text` (an ES module) with its top-level function declarations as eager expressions. */
-export function eagerTopLevelFunctions(text: string): string {
+/**
+ * `text` (an ES module) with its top-level function declarations as eager
+ * expressions: all of them, or those whose names `eager` has.
+ */
+export function eagerTopLevelFunctions(text: string, eager?: ReadonlySet<string>): string {
   const ast = acorn.parse(text, { ecmaVersion: "latest", sourceType: "module" });
   const hoisted: string[] = [];
   const cuts: [number, number][] = [];
   for (const node of ast.body) {
     if (node.type !== "FunctionDeclaration") continue;
+    if (eager !== undefined && !eager.has(node.id.name)) continue;
     hoisted.push(`var ${node.id.name}=(${text.slice(node.start, node.end)});`);
     cuts.push([node.start, node.end]);
   }
@@ -43,6 +52,26 @@ export function eagerTopLevelFunctions(text: string): string {
     pos = end;
   }
   return out + text.slice(pos);
+}
+
+/**
+ * The top-level functions of `text` (an ES module), declared or made eager
+ * (`var f=(function f…)`): the offset of each one's `function` (or
+ * `async`) keyword, where V8's coverage starts it, → its name.
+ */
+export function topLevelFunctions(text: string): Map<number, string> {
+  const ast = acorn.parse(text, { ecmaVersion: "latest", sourceType: "module" });
+  const out = new Map<number, string>();
+  for (const node of ast.body) {
+    if (node.type === "FunctionDeclaration") out.set(node.start, node.id.name);
+    if (node.type !== "VariableDeclaration") continue;
+    for (const d of node.declarations) {
+      if (d.id.type === "Identifier" && d.init?.type === "FunctionExpression") {
+        out.set(d.init.start, d.id.name);
+      }
+    }
+  }
+  return out;
 }
 
 /**

@@ -5,7 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { eagerTopLevelFunctions, importCycle } from "../../scripts/eager_functions.ts";
+import {
+  eagerTopLevelFunctions,
+  importCycle,
+  topLevelFunctions,
+} from "../../scripts/eager_functions.ts";
+import { profileNames } from "../../scripts/bundle.ts";
 
 const load = (text: string) =>
   import(`data:text/javascript,${encodeURIComponent(text)}`) as Promise<Record<string, unknown>>;
@@ -62,6 +67,37 @@ Deno.test("imports stay first; a module without declarations is returned as it i
   );
   const none = "const x = 1;\nexport { x };\n";
   assert.equal(eagerTopLevelFunctions(none), none);
+});
+
+Deno.test("with a profile, only the functions it names become eager", async () => {
+  const out = eagerTopLevelFunctions(MODULE, new Set(["later", "exported", "inner", "absent"]));
+  assert.ok(out.startsWith("\nvar later=(async function later() { return early + 1; });let count"));
+  // The others (and the exported, nested ones even if named) stay declarations where they were.
+  assert.match(out, /\nfunction twice\(x\)/);
+  assert.match(out, /\nfunction\* gen\(n\)/);
+  assert.match(out, /function inner\(i\)/);
+  assert.match(out, /export function exported\(\)/);
+  const [before, after] = await Promise.all([load(MODULE), load(out)]);
+  assert.equal(after.early, before.early);
+  assert.equal(await (after.later as () => Promise<number>)(), 43);
+  assert.deepEqual(Object.keys(after).sort(), Object.keys(before).sort());
+  assert.equal(eagerTopLevelFunctions(MODULE, new Set()), MODULE);
+});
+
+Deno.test("topLevelFunctions() finds declared and eager functions at their keyword", () => {
+  const text = eagerTopLevelFunctions(MODULE, new Set(["twice"]));
+  const fns = topLevelFunctions(text);
+  assert.deepEqual([...fns.values()].sort(), ["gen", "later", "twice"]);
+  for (const [at, name] of fns) {
+    assert.match(text.slice(at), new RegExp(`^(async )?function\\*? ?${name}\\(`));
+  }
+});
+
+Deno.test("an eager profile lists one name per line; # starts a comment", () => {
+  assert.deepEqual(
+    [...profileNames("# header\nalpha\n\n  beta  # note\n#gamma\nalpha\n")],
+    ["alpha", "beta"],
+  );
 });
 
 Deno.test("importCycle() finds a cycle of static imports, and none where there is none", () => {
