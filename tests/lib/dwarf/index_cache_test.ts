@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import "../../../lib/targets.ts";
 import {
+  checksum,
   decodeCacheFile,
   encodeCacheFile,
   indexCacheDir,
@@ -413,4 +414,24 @@ Deno.test("index cache: unit tables round-trip and damaged ones are refused", ()
     () => deserializeUnits(twice, sizes),
     (e) => e instanceof DecodeError && e.offset === 60 && /unit 1: bounds/.test(e.message),
   );
+});
+
+Deno.test("the page checksum is the same at any alignment, and the same as the files written", () => {
+  const bytes = new Uint8Array(4200);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + 13) & 255;
+  // Values of the format written so far (a changed function would make every cache damaged).
+  assert.equal(checksum(bytes.subarray(0, 4096)), 63749945);
+  assert.equal(checksum(bytes.subarray(0, 17), 5), 855816099);
+  for (const n of [0, 1, 3, 4, 5, 15, 16, 17, 31, 4096, 4099]) {
+    const aligned = new Uint8Array(bytes.subarray(1, 1 + n));
+    for (const off of [1, 2, 3]) {
+      const copy = new Uint8Array(n + 4);
+      copy.set(aligned, off);
+      assert.equal(
+        checksum(copy.subarray(off, off + n), 9),
+        checksum(aligned, 9),
+        `${n} at ${off}`,
+      );
+    }
+  }
 });
