@@ -13,7 +13,7 @@ import { evaluateLocation, type ExprLocation } from "../dwarf/expr.ts";
 import { dtvTlsAddress, staticTlsAddress, staticTlsOffsets } from "../arch/x86_64.ts";
 import { PT } from "../elf/constants.ts";
 import type { ElfFile } from "../elf/elf_file.ts";
-import { FaultError, ObjectAbsentError } from "../errors.ts";
+import { DecodeError, FaultError, ObjectAbsentError } from "../errors.ts";
 import {
   newAbsent,
   newReference,
@@ -152,6 +152,14 @@ function tlsInfo(prog: Program, m: Module): TlsInfo {
   const elf = m.data.get("elf") as ElfFile | undefined;
   const seg = tlsSegment(elf);
   if (m.kind === "main" && seg !== null) {
+    // A power of 2 (glibc's loader refuses others), within 32 bits for the offset arithmetic.
+    if (seg.align > 2 ** 30 || (seg.align > 1 && (seg.align & (seg.align - 1)) !== 0)) {
+      throw new DecodeError(
+        `${elf!.path}: program header ${seg.index} (PT_TLS)`,
+        elf!.phoff,
+        `p_align ${seg.align} is not a usable TLS alignment (a power of 2 up to 2^30)`,
+      );
+    }
     info.staticOffset = staticTlsOffsets([{
       memsz: seg.memsz,
       align: seg.align,

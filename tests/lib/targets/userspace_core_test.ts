@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
-import { FaultError, LookupError, TargetError } from "../../../lib/errors.ts";
+import { DecodeError, FaultError, LookupError, TargetError } from "../../../lib/errors.ts";
+import { ElfFile } from "../../../lib/elf/elf_file.ts";
+import { PT } from "../../../lib/elf/constants.ts";
 import { USER, VARIANTS } from "../elf/_fixtures.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -157,6 +159,32 @@ Deno.test("userspace core: bad input gives typed errors naming the file", () => 
     assert.ok(q.warnings.some((w) => /missing debug info for .*types/.test(w)), q.warnings.join());
     assert.throws(() => q.object("g_int"), LookupError);
     assert.throws(() => q.read(0x10n, 4), FaultError);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("userspace core: a PT_TLS alignment that is no power of 2 is a DecodeError naming it", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const bin = Deno.readFileSync(join(USER, "out/bin/gcc-O0/types"));
+    const tls = ElfFile.fromBytes(bin).segments.find((s) => s.type === PT.TLS)!;
+    const v = new DataView(bin.buffer);
+    const phoff = Number(v.getBigUint64(0x20, true));
+    const phentsize = v.getUint16(0x36, true);
+    v.setBigUint64(phoff + tls.index * phentsize + 48, 1032n, true); // p_align
+    const path = join(dir, "types");
+    Deno.writeFileSync(path, bin);
+    const p = new Program();
+    p.setCoreDump(join(USER, "out/core/gcc-O0/types.gcore"));
+    p.loadDebugInfo([path], { default: false });
+    assert.equal(p.object("g_int").value_(), -123456);
+    assert.throws(
+      () => p.object("tls_int").value_(),
+      (e: unknown) =>
+        e instanceof DecodeError && e.message.includes(path) && /PT_TLS/.test(e.message) &&
+        /p_align 1032/.test(e.message),
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
