@@ -9,14 +9,15 @@
 // compiles with the module, and Deno caches their bytecode with the
 // module's. So a script that starts from the bundle no longer compiles, on
 // every run, each of Wyvern's functions it calls (about 150 on a kernel
-// dump's task list: 3–4 ms of a 55 ms warm start; `--v8-flags=--no-lazy`,
-// which does the same for methods too, saves 5). Class methods and arrow
-// functions have no such hint and stay lazy. Which functions: the names in
-// scripts/eager_profile.txt, those that typical sessions ran (written by
-// scripts/gen_eager_profile.ts). Every function made eager costs each
-// import its share of the code cache to read, used or not: all 958 of the
-// bundle's made the main chunk's cache 950 KB, the 380 of the profile 590
-// KB, and a warm task list 1.7 ms faster (49.7 → 48.0 ms, 30 runs ABBA).
+// dump's task list: 3–4 ms of a 55 ms warm start). Class methods and arrow
+// functions have no such hint and stay lazy (`--v8-flags=--no-lazy`, which
+// a script cannot set, would compile them too: 1.1 ms more). Which
+// functions: the names in scripts/eager_profile.txt, those that typical
+// sessions ran (written by scripts/gen_eager_profile.ts). Every function
+// made eager costs each import its share of the code cache to read, used
+// or not: all 958 of the bundle's made the main chunk's cache 950 KB, the
+// 380 of the profile 590 KB, and a warm task list 1.7 ms faster (49.7 →
+// 48.0 ms, 30 runs ABBA).
 //
 // Semantics are kept: declarations are hoisted to the top of their scope
 // anyway, so the assignments are put before the module's first statement
