@@ -266,9 +266,10 @@ export function describeFsError(e: unknown): string {
  * through a {@link FileReader}. Errors as {@link FileReader.open}.
  */
 export function openFile(path: string): RandomAccessReader {
-  const file = FileReader.open(path);
+  // The map first: its `Deno.statSync` needs read permission for `path`
+  // as opening does; a file it cannot map (missing, a directory, empty,
+  // not permitted) goes to FileReader.open, which says why.
   const map = mapFile(path);
-  if (map === null || map.bytes.length !== file.size) return file;
-  file.close();
-  return new BytesReader(map.bytes, path);
+  if (map !== null) return new BytesReader(map.bytes, path);
+  return FileReader.open(path);
 }

@@ -87,8 +87,9 @@ export function mapFile(path: string): FileMapping | null {
   const hit = maps.get(path);
   if (hit !== undefined && hit.id === id) return hit.map;
   const map = mapNew(c, path);
-  // Kept only if the file did not change while it was being mapped.
-  if (map !== null && identity(path) === id) maps.set(path, { id, map });
+  // (Had the file been replaced while it was mapped, the next call's
+  // identity would differ from `id` and map it again.)
+  if (map !== null) maps.set(path, { id, map });
   return map;
 }
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { BytesReader, FileReader, openFile } from "../../../lib/binary/file_reader.ts";
 import { TargetError } from "../../../lib/errors.ts";
-import { kernelDumpPath, kernelPageSamples } from "../../_programs.ts";
+import { kernelDumpPath, kernelPageSamples, runDeno } from "../../_programs.ts";
 
 function bytes(n: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 9)) & 0xff);
@@ -52,6 +52,44 @@ Deno.test("openFile: mapped (FFI allowed) with the file's bytes and a FileReader
       () => openFile(`${dir}/missing`),
       (e) => e instanceof TargetError && /no such file/.test(e.message),
     );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("openFile: FFI allowed does not map a file that --allow-read does not cover", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const inside = `${dir}/inside.bin`;
+    Deno.writeFileSync(inside, bytes(5000));
+    const outside = Deno.makeTempFileSync();
+    Deno.writeFileSync(outside, bytes(5000));
+    const script = `${dir}/open.ts`;
+    const lib = new URL("../../../lib/binary/file_reader.ts", import.meta.url).href;
+    Deno.writeTextFileSync(
+      script,
+      `import { openFile } from ${JSON.stringify(lib)};
+for (const p of Deno.args) {
+  try {
+    const r = openFile(p);
+    console.log(r.constructor.name, r.size);
+  } catch (e) {
+    console.log((e as Error).name, (e as Error).message);
+  }
+}`,
+    );
+    const run = await runDeno([
+      "run",
+      "--allow-ffi",
+      `--allow-read=${dir}`,
+      script,
+      inside,
+      outside,
+    ]);
+    Deno.removeSync(outside);
+    const [a, b] = run.stdout.trim().split("\n");
+    assert.equal(a, "BytesReader 5000", run.stderr);
+    assert.match(b!, /^TargetError .*Requires read access/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
