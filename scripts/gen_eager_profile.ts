@@ -104,34 +104,40 @@ async function run(args: string[], env: Record<string, string>): Promise<void> {
 }
 
 const covDir = join(work, "coverage");
-for (const s of sessions) {
-  await run(s, { WYVERN_FULL_INDEX: "1" });
-  await run([`--coverage=${covDir}`, ...s], {});
-}
-
 // Top-level functions of dist/ that ran in any session.
 const starts = new Map<string, Map<number, string>>();
 const ran = new Set<string>();
 let all = 0;
-for (const entry of Deno.readDirSync(covDir)) {
-  const cov = JSON.parse(Deno.readTextFileSync(join(covDir, entry.name))) as {
-    url: string;
-    functions: { ranges: { startOffset: number; count: number }[] }[];
-  };
-  if (!cov.url.startsWith(dist(""))) continue;
-  let fns = starts.get(cov.url);
-  if (fns === undefined) {
-    fns = topLevelFunctions(Deno.readTextFileSync(new URL(cov.url)));
-    starts.set(cov.url, fns);
-    all += fns.size;
+try {
+  for (const s of sessions) {
+    await run(s, { WYVERN_FULL_INDEX: "1" });
+    await run([`--coverage=${covDir}`, ...s], {});
   }
-  for (const f of cov.functions) {
-    const r = f.ranges[0];
-    const name = r === undefined || r.count === 0 ? undefined : fns.get(r.startOffset);
-    if (name !== undefined) ran.add(name);
+  collect();
+} finally {
+  Deno.removeSync(work, { recursive: true });
+}
+
+function collect(): void {
+  for (const entry of Deno.readDirSync(covDir)) {
+    const cov = JSON.parse(Deno.readTextFileSync(join(covDir, entry.name))) as {
+      url: string;
+      functions: { ranges: { startOffset: number; count: number }[] }[];
+    };
+    if (!cov.url.startsWith(dist(""))) continue;
+    let fns = starts.get(cov.url);
+    if (fns === undefined) {
+      fns = topLevelFunctions(Deno.readTextFileSync(new URL(cov.url)));
+      starts.set(cov.url, fns);
+      all += fns.size;
+    }
+    for (const f of cov.functions) {
+      const r = f.ranges[0];
+      const name = r === undefined || r.count === 0 ? undefined : fns.get(r.startOffset);
+      if (name !== undefined) ran.add(name);
+    }
   }
 }
-Deno.removeSync(work, { recursive: true });
 if (ran.size === 0) {
   console.error("gen_eager_profile: no coverage of dist/ (is dist/ built?)");
   Deno.exit(1);
