@@ -1,14 +1,15 @@
 /**
- * Damaged input on the real fixtures: a user program's ELF and DWARF, a
- * user core's notes and headers, a kernel module's debug file and the
- * kdump's metadata, each with a few bytes changed (seeded, so every run
- * tests the same files), then a session on them: globals, functions and
- * types printed, every thread's stack trace with its locals; for the
- * kernel, the module list, the task list with stack traces, module types
- * and variables. Every failure must be one of Wyvern's typed errors (or a
- * TypeError of the API, such as "not a structure"), never an internal
- * error (`undefined` read, out-of-range typed array, runaway recursion);
- * a hang would time the test out. 24 damaged files per user case, 12 per
+ * Damaged input on the real fixtures, beside damaged_binaries_test.ts
+ * (which damages the contents of a binary's DWARF, symbol and unwind
+ * sections): a user binary's ELF header, program headers and section
+ * header table; a user core's headers and notes; a kernel module's debug
+ * file (any of its sections) and the kdump's metadata. Each file has a few
+ * bytes changed (seeded, so every run tests the same files), then a session
+ * runs on it: globals, functions and types printed, every thread's stack
+ * trace with its locals; for the kernel, the module list, the task list
+ * with stack traces, a module's type, variable and symbol. Every failure
+ * must be one of Wyvern's typed errors, as in damaged_binaries_test.ts; a
+ * hang would time the test out. 24 damaged files per user case, 12 per
  * kernel case; `WYVERN_FUZZ_ROUNDS=N` for a longer campaign (a campaign of
  * about 4,000 damaged files found one bug, the RangeError of a bad PT_TLS
  * alignment, now a DecodeError: see userspace_core_test.ts).
@@ -20,32 +21,11 @@ import { KERNEL, KERNEL_MODULES, USER } from "./_programs.ts";
 import { vmlinux } from "./lib/elf/_fixtures.ts";
 import { Program } from "../lib/program/program.ts";
 import { forEachTask } from "../helpers/linux/pid.ts";
-import {
-  DecodeError,
-  FaultError,
-  LookupError,
-  MissingDebugInfoError,
-  ObjectAbsentError,
-  OutOfBoundsError,
-  TargetError,
-  ValidationError,
-} from "../lib/errors.ts";
+import { ElfFile } from "../lib/elf/elf_file.ts";
+import { PT, SHT } from "../lib/elf/constants.ts";
+import { rng, TYPED_ERRORS } from "./_damage.ts";
 
 const ROUNDS = Number(Deno.env.get("WYVERN_FUZZ_ROUNDS") ?? "24");
-
-const TYPED = [
-  FaultError,
-  LookupError,
-  ObjectAbsentError,
-  OutOfBoundsError,
-  MissingDebugInfoError,
-  DecodeError,
-  ValidationError,
-  TargetError,
-];
-/** Messages of JavaScript's own errors: a bug, whatever the input. */
-const INTERNAL =
-  /Cannot read prop|is not a function|is not iterable|\bundefined\b|Invalid typed array|outside the bounds|Maximum call stack|Invalid array length|Cannot convert|Cannot mix BigInt|Invalid string length|Offset is outside/;
 
 /** Failures that are no typed error, by message (one example each). */
 class Failures {
@@ -55,12 +35,11 @@ class Failures {
     try {
       f();
     } catch (e) {
-      if (TYPED.some((c) => e instanceof c)) {
+      if (TYPED_ERRORS.has((e as Error)?.name)) {
         this.typed++;
         return;
       }
       const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      if (e instanceof TypeError && !INTERNAL.test(msg)) return;
       const key = msg.replace(/0x[0-9a-f]+|\d+/g, "N").slice(0, 120);
       if (!this.bad.has(key)) {
         this.bad.set(key, `${where}: ${(e as Error)?.stack ?? msg}`);
@@ -73,40 +52,30 @@ class Failures {
   }
 }
 
-/** ELF64 ranges worth damaging: headers, tables, and each section with contents. */
-function elfRanges(d: Uint8Array, notes: boolean): [number, number][] {
-  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  const phoff = Number(v.getBigUint64(0x20, true));
-  const shoff = Number(v.getBigUint64(0x28, true));
-  const phnum = v.getUint16(0x38, true);
-  const shentsize = v.getUint16(0x3a, true);
-  const shnum = v.getUint16(0x3c, true);
-  const out: [number, number][] = [[0, 64], [phoff, phoff + phnum * 56]];
-  if (shnum > 0) out.push([shoff, shoff + shnum * shentsize]);
-  for (let i = 0; i < shnum; i++) {
-    const p = shoff + i * shentsize;
-    const off = Number(v.getBigUint64(p + 24, true));
-    const size = Number(v.getBigUint64(p + 32, true));
-    if (v.getUint32(p + 4, true) !== 8 && size > 0 && off + size <= d.length) {
-      out.push([off, off + size]);
-    }
+/**
+ * Ranges of an ELF file to damage: its header, program headers and section
+ * headers; with `sections`, each section's contents too; with `notes`, the
+ * contents of its PT_NOTE segments.
+ */
+function elfRanges(d: Uint8Array, sections: boolean, notes: boolean): [number, number][] {
+  const elf = ElfFile.fromBytes(d);
+  const out: [number, number][] = [
+    [0, elf.is64 ? 64 : 52],
+    [elf.phoff, elf.phoff + elf.segments.length * (elf.is64 ? 56 : 32)],
+    [elf.shoff, elf.shoff + elf.sections.length * (elf.is64 ? 64 : 40)],
+  ];
+  for (const sec of sections ? elf.sections : []) {
+    if (sec.type !== SHT.NOBITS) out.push([sec.offset, sec.offset + sec.size]);
   }
-  for (let i = 0; notes && i < phnum; i++) {
-    const p = phoff + i * 56;
-    const off = Number(v.getBigUint64(p + 8, true));
-    if (v.getUint32(p, true) === 4) out.push([off, off + Number(v.getBigUint64(p + 32, true))]);
+  for (const seg of notes ? elf.segments : []) {
+    if (seg.type === PT.NOTE) out.push([seg.offset, seg.offset + seg.filesz]);
   }
   return out.filter(([a, b]) => b > a && b <= d.length);
 }
 
 /** `d` with 1 to `most` bytes changed inside `ranges` (random, bit flip, 0xff or 0), from `seed`. */
 function mutate(d: Uint8Array, ranges: [number, number][], seed: number, most: number): Uint8Array {
-  let s = (seed * 2654435761) >>> 0;
-  const rand = () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    s = (s ^ (s >>> 13)) >>> 0;
-    return s / 4294967296;
-  };
+  const rand = rng(seed);
   const out = d.slice();
   const n = 1 + Math.floor(rand() * most);
   for (let j = 0; j < n; j++) {
@@ -154,7 +123,8 @@ for (const [prog, variant] of [["types", "gcc-O0"], ["threads", "gcc-dwarf4-O2"]
         Deno.readTextFileSync(join(USER, "reference", variant!, `${prog}.gcore.json`)),
       );
       const orig = Deno.readFileSync(target === "binary" ? binPath : corePath);
-      const ranges = elfRanges(orig, target === "core");
+      // Sections' contents are damaged by damaged_binaries_test.ts; here the headers.
+      const ranges = elfRanges(orig, false, target === "core");
       const dir = Deno.makeTempDirSync();
       const f = new Failures();
       try {
@@ -185,7 +155,7 @@ for (const target of ["loop.ko", "kdump"] as const) {
     // The kdump: its header, sub-header, bitmaps and the first page descriptors.
     const ranges: [number, number][] = target === "kdump"
       ? [[0, 4096], [4096, 3 * 4096], [3 * 4096, 7 * 4096], [7 * 4096, 7 * 4096 + 65536]]
-      : elfRanges(orig, false);
+      : elfRanges(orig, true, false);
     const dir = Deno.makeTempDirSync();
     const f = new Failures();
     try {

@@ -15,30 +15,9 @@ import "../../../lib/targets.ts";
 import { Program } from "../../../lib/program/program.ts";
 import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { USER, userCorePath, userReference } from "../../_programs.ts";
-
-const TYPED = new Set([
-  "FaultError",
-  "LookupError",
-  "ObjectAbsentError",
-  "OutOfBoundsError",
-  "MissingDebugInfoError",
-  "DecodeError",
-  "ValidationError",
-  "TargetError",
-]);
+import { rng, TYPED_ERRORS } from "../../_damage.ts";
 
 const SECTIONS = /^\.debug_|^\.(symtab|strtab|eh_frame|eh_frame_hdr|note\.gnu\.build-id)$/;
-
-/** xorshift32 in [0, 1). */
-function rng(seed: number): () => number {
-  let x = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 for (const variant of ["gcc-O0", "clang-O0", "gcc-dwarf4-O2"]) {
   Deno.test(`damaged ${variant} binaries: typed errors or answers, never others`, async () => {
@@ -65,7 +44,7 @@ for (const variant of ["gcc-O0", "clang-O0", "gcc-dwarf4-O2"]) {
             f();
           } catch (e) {
             const name = (e as Error)?.name;
-            if (TYPED.has(name)) typed++;
+            if (TYPED_ERRORS.has(name)) typed++;
             else {untyped.push(
                 `${program} ${sec.name} seed ${seed} ${what}: ${(e as Error)?.stack}`,
               );}
