@@ -27,6 +27,7 @@
 // scripts/bench_drgn.py (drgn, run with /usr/bin/python3).
 
 import { join } from "node:path";
+import { cache, fixtures, modules, requireFixtures, vmcore, vmlinux } from "./fixture_paths.ts";
 
 const args = [...Deno.args];
 const option = (f: string, dflt: string) => {
@@ -40,27 +41,12 @@ const rounds = Number(option("--rounds", "5"));
 const jsonOut = option("--json", "");
 
 const here = new URL(".", import.meta.url).pathname;
-const fixtures = Deno.env.get("WYVERN_FIXTURES") ?? "/work/shared/fixtures";
-const cache = Deno.env.get("WYVERN_CACHE") ?? "/var/cache/wyvern-fixtures";
-const KERNEL = join(fixtures, "kernel");
-const vmcore = join(KERNEL, "vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump");
-const vmlinux = join(cache, "vmlinux-6.1.0-56-amd64");
-const modules = ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"].map((m) =>
-  join(KERNEL, "debug", `${m}.ko`)
-);
 const bigCore = join(cache, "user/gcc-O0-big.gcore");
 const bigBin = join(fixtures, "user/out/bin/gcc-O0/big");
 const python = "/usr/bin/python3";
 const deno = Deno.execPath();
 
-for (const [what, path] of [["vmlinux", vmlinux], ["big core", bigCore]]) {
-  try {
-    Deno.statSync(path!);
-  } catch {
-    console.error(`bench: ${what} not found at ${path}: run the tests once to decompress it`);
-    Deno.exit(2);
-  }
-}
+requireFixtures("bench", { vmlinux, "big core": bigCore });
 
 interface Run {
   /** Wall time of the process, ms. */

@@ -13,32 +13,24 @@
 // by hand, every task's stack trace, an object and a type printed. On the
 // user fixture `threads` (core and binary, libc's debug info if
 // installed): every thread's stack trace with its frames' locals printed,
-// through the runner (dist/mod.js). The fixtures are found as by
-// scripts/bench.ts (WYVERN_FIXTURES, WYVERN_CACHE; run the tests once to
-// decompress the vmlinux).
+// through the runner (dist/mod.js). The fixtures are those of
+// scripts/bench.ts (scripts/fixture_paths.ts: WYVERN_FIXTURES,
+// WYVERN_CACHE; run the tests once to decompress the vmlinux).
 
 import { join } from "node:path";
 import { topLevelFunctions } from "./eager_functions.ts";
 import { EAGER_PROFILE } from "./bundle.ts";
+import { fixtures, modules, requireFixtures, vmcore, vmlinux } from "./fixture_paths.ts";
 
 const root = join(new URL(".", import.meta.url).pathname, "..");
-const fixtures = Deno.env.get("WYVERN_FIXTURES") ?? "/work/shared/fixtures";
-const cache = Deno.env.get("WYVERN_CACHE") ?? "/var/cache/wyvern-fixtures";
-const vmcore = join(fixtures, "kernel/vmcores/kaslr-256m/vmcore.mdf-c-d31.kdump");
-const vmlinux = join(cache, "vmlinux-6.1.0-56-amd64");
-const modules = ["qemu_fw_cfg", "loop", "brd", "dummy", "minix"].map((m) =>
-  join(fixtures, "kernel/debug", `${m}.ko`)
-);
 const userCore = join(fixtures, "user/out/core/gcc-O0/threads.gcore");
 const userBinary = join(fixtures, "user/out/bin/gcc-O0/threads");
-for (const path of [vmcore, vmlinux, userCore, userBinary]) {
-  try {
-    Deno.statSync(path);
-  } catch {
-    console.error(`gen_eager_profile: ${path} not found (run the tests once to decompress it)`);
-    Deno.exit(2);
-  }
-}
+requireFixtures("gen_eager_profile", {
+  kdump: vmcore,
+  vmlinux,
+  "user core": userCore,
+  "user binary": userBinary,
+});
 
 const work = Deno.makeTempDirSync({ prefix: "wyvern-eager-profile-" });
 const dist = (f: string) => new URL(`file://${join(root, "dist", f)}`).href;
