@@ -153,6 +153,7 @@ function sites(text: string, ast: Node): Site[] {
       nested(key, m.value);
     }
   };
+  const leads = new Map<string, number>();
   for (const node of ast.body as Node[]) {
     if (node.type === "FunctionDeclaration") {
       out.push({ key: node.id.name, at: node.start, kind: "top", node, owner: null });
@@ -170,6 +171,15 @@ function sites(text: string, ast: Node): Site[] {
         } else if (init?.type === "ClassExpression") classSites(d.id.name, init);
         else if (d.init) nested(d.id.name, d);
       }
+    } else if (node.type === "ExpressionStatement") {
+      // `Program.targetOpeners.coreDump = (…) => {…}`, `register((…) => …)`:
+      // named by what the statement starts with (`@Program.targetOpeners.coreDump`),
+      // numbered if several statements start so.
+      const lead = /^[\w$.]+/.exec(text.slice(node.start, node.start + 80))?.[0];
+      if (lead === undefined) continue;
+      const n = (leads.get(lead) ?? 0) + 1;
+      leads.set(lead, n);
+      nested(`@${lead}${n > 1 ? `#${n}` : ""}`, node);
     }
   }
   return out;
@@ -266,11 +276,43 @@ function movableMember(s: Site): boolean {
   return true;
 }
 
+/** The names a binding pattern (a parameter, a declarator's id) binds. */
+function boundNames(p: Node, out: Set<string>): Set<string> {
+  if (p.type === "Identifier") out.add(p.name);
+  else if (p.type === "AssignmentPattern") boundNames(p.left, out);
+  else if (p.type === "RestElement") boundNames(p.argument, out);
+  else if (p.type === "ArrayPattern") { for (const e of p.elements) e && boundNames(e, out); }
+  else if (p.type === "ObjectPattern") {
+    for (const q of p.properties) boundNames(q.type === "RestElement" ? q : q.value, out);
+  }
+  return out;
+}
+
 /**
- * Whether `node` uses the identifier `name` (a variable, not a property
- * name): naming a function expression `name` would bind it there.
+ * Whether function `fn` uses the identifier `name` for something else than
+ * itself: a variable of an outer scope (not a property name, nor one of its
+ * parameters or top-level declarations, which hide its own name too).
+ * Naming a function expression `name` would bind such uses to it.
  */
-function refersTo(node: Node, name: string): boolean {
+function refersTo(fn: Node, name: string): boolean {
+  const own = new Set<string>();
+  for (const p of fn.params) boundNames(p, own);
+  if (fn.body.type === "BlockStatement") {
+    for (const st of fn.body.body as Node[]) {
+      if (st.type === "VariableDeclaration") {
+        for (const d of st.declarations) boundNames(d.id, own);
+      }
+      if ((st.type === "FunctionDeclaration" || st.type === "ClassDeclaration") && st.id) {
+        own.add(st.id.name);
+      }
+    }
+  }
+  if (own.has(name)) return false;
+  return usesName(fn, name);
+}
+
+/** Whether `node` uses the identifier `name` (not as a property name). */
+function usesName(node: Node, name: string): boolean {
   const visit = (n: Node, parent: Node | null): boolean => {
     if (n.type === "Identifier" && n.name === name) {
       const property = parent !== null && !parent.computed &&

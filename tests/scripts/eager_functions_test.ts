@@ -115,6 +115,7 @@ Deno.test("importCycle() finds a cycle of static imports, and none where there i
 // Classes as esbuild writes them (`var C = class C {…}`), with every kind of member.
 const CLASSES = `
 const log = [];
+function outer() { return 9; }
 var Base = class Base {
   #secret = 41;
   static made = Base.make(4);
@@ -135,6 +136,7 @@ var Base = class Base {
   nested(xs) { return xs.map((x) => x + 1).filter(function keep(x) { return x > 2; }); }
   recursive(n) { return n <= 0 ? 0 : 1 + this.recursive(n - 1); }
   ownName() { const ownName = 3; return ownName; }
+  outer() { return outer() + 1; }
   [Symbol.iterator]() { return [1, 2][Symbol.iterator](); }
   *gen() { yield this.a; yield this.b; }
   async later() { return this.a + 5; }
@@ -147,14 +149,16 @@ var Derived = class extends Base {
   made() { return new.target === undefined; }
   plain() { return this.d; }
 };
+Base.hook = (x) => x * 3;
+Base.hook2 = function (x) { return x * 4; };
 export { Base, Derived, log };
 `;
 
 Deno.test("class members become eager and behave as before", async () => {
   const out = eagerFunctions(CLASSES);
   // One static block first in each class; super, new.target, computed keys,
-  // reserved or self-referring names and a private method used other than
-  // by calls stay in place.
+  // reserved names, a body using an outer variable of the member's name and
+  // a private method used other than by calls stay in place.
   assert.match(out, /var Base = class Base \{static\{/);
   assert.match(
     out,
@@ -164,7 +168,8 @@ Deno.test("class members become eager and behave as before", async () => {
   assert.match(out, /\n {2}made\(\) \{ return new\.target/);
   assert.match(out, /\n {2}\[Symbol\.iterator\]\(\)/);
   assert.match(out, /\n {2}delete\(\)/);
-  assert.match(out, /\n {2}ownName\(\)/);
+  assert.match(out, /\n {2}outer\(\) \{ return outer\(\) \+ 1; \}/);
+  assert.match(out, /"ownName",\{value:\(function ownName\(\)/, "its own variable hides its name");
   assert.match(out, /\n {2}#kept\(\) \{ return 7; \}/);
   assert.doesNotMatch(out, /\n {2}#twice\(/);
   assert.match(
@@ -185,10 +190,11 @@ Deno.test("class members become eager and behave as before", async () => {
     const b = new Base(3);
     const r: unknown[] = [Base.made, b.a, b.b, b.secret, b.run(1), b.viaReference()];
     b.secret = 1;
-    r.push(b.secret, b.run(1), b.nested([1, 2, 3]), b.recursive(3), b.ownName(), [...b]);
+    r.push(b.secret, b.run(1), b.nested([1, 2, 3]), b.recursive(3), b.ownName(), b.outer(), [...b]);
     r.push([...b.gen()], await b.later(), b["quoted name"](), b.delete());
     const d = new Derived();
-    r.push(d.run(1), d.made(), d.plain(), d.a, d instanceof Base, [...log]);
+    r.push(d.run(1), d.made(), d.plain(), d.a, d instanceof Base, [...log], Base.hook(2));
+    r.push(Base.hook2(2));
     // Every own property of the prototypes and classes: same attributes,
     // names, lengths (in another order: those moved are defined last).
     for (const o of [Base.prototype, Base, Derived.prototype, Derived]) {
@@ -224,9 +230,12 @@ Deno.test("a profile picks members and nested functions by key", () => {
       "Base.nested/1",
       "Base.nested/2",
       "Derived.plain",
+      "@Base.hook/1",
+      "@Base.hook2/1",
     ]
   ) assert.ok(keys.includes(k), k);
-  const out = eagerFunctions(CLASSES, new Set(["Base.run", "Base.nested/2"]));
+  const out = eagerFunctions(CLASSES, new Set(["Base.run", "Base.nested/2", "@Base.hook2/1"]));
+  assert.match(out, /\nBase\.hook = \(x\) => x \* 3;\nBase\.hook2 = \(function \(x\)/);
   assert.match(
     out,
     /static\{Object\.defineProperty\(this\.prototype,"run",\{value:\(function run\(x\)/,
@@ -244,7 +253,7 @@ Deno.test("V8 compiles the functions made eager with the module (Deno caches the
     Deno.writeTextFileSync(
       `${dir}/main.js`,
       'import { Base } from "./classes.js";\nconst b = new Base(1);\n' +
-        "console.log(b.run(1), b.nested([3]), b.secret, Base.make(1), b.ownName());\n",
+        "console.log(b.run(1), b.nested([3]), b.secret, Base.make(1), b.outer());\n",
     );
     const parsed = async () => {
       const log = `${dir}/v8.log`;
@@ -270,7 +279,7 @@ Deno.test("V8 compiles the functions made eager with the module (Deno caches the
     // Only what is no function of the profile's kinds (a constructor wrapper
     // is one line) is parsed on the second run.
     // The constructor's wrapper and a member left in place are parsed on their first call.
-    assert.ok(lazy.includes("Base") && lazy.includes("ownName"), lazy.join(" "));
+    assert.ok(lazy.includes("Base") && lazy.includes("outer"), lazy.join(" "));
     for (const name of ["run", "nested", "secret", "make", "twice", "plus", "keep"]) {
       assert.ok(!lazy.includes(name), `${name} compiled lazily: ${lazy.join(" ")}`);
     }
