@@ -28,12 +28,16 @@
 //   {value:(function m(a){…}),writable:!0,configurable:!0});}` (a function
 //   parenthesized in a class's static block is compiled with the module,
 //   and sees the class's private names);
-// - a private method (`C.#m`) or the constructor of a base class
-//   (`C.constructor`) keeps a one-line body that calls its old body, made
-//   an eager function by that static block:
-//   `#m(a){return __eager$1.call(this,a)}` and `__eager$1=(function m(a){…});`;
-// - a function or arrow function nested in one of those (`f/3`: the third
-//   function in `f`, in source order) is wrapped in parentheses.
+// - a private method (`C.#m`) becomes a function of that static block
+//   (`__eager$1=(function m(a){…});`) and its calls call it
+//   (`this.#m(x)` → `__eager$1.call(this,x)`), unless it is used otherwise;
+// - a base class's constructor (`C.constructor`) of 500 characters or more
+//   keeps a one-line body that calls its old body, made such a function:
+//   `constructor(a){return __eager$2.call(this,a)}`;
+// - a function or arrow function nested in a function, a member, a
+//   top-level variable's value or a top-level statement (`f/3`: the third
+//   function in `f`, in source order; `@Program.targetOpeners.coreDump/1`)
+//   is wrapped in parentheses.
 //
 // Semantics are kept: declarations are hoisted to the top of their scope
 // anyway, so the assignments are put before the module's first statement
@@ -42,13 +46,17 @@
 // `export` are left alone. A moved method keeps its name, `this`, its
 // property's attributes (not enumerable; writable and configurable) and
 // its access to private names; it is defined before any static field or
-// block of its class runs. Members that use `super` or `new.target`, whose
-// name their body uses (a named function expression would bind it), with
+// block of its class runs (after the class's own members: the order of
+// `Reflect.ownKeys` on the prototype differs). One Object.defineProperty()
+// per member: one Object.defineProperties() per class was 1-2 ms slower.
+// Members that use `super` or `new.target`, whose body uses an outer
+// variable of their name (a named function expression would bind it), with
 // a computed key, and constructors of derived classes stay as they are.
-// One difference remains: across an import cycle, a module evaluated first
-// could call the other's functions before that one runs (declarations are
-// bound at instantiation); scripts/bundle.ts checks that its modules import
-// no cycle (see `importCycle`).
+// Differences remain: a moved private method's calls no longer check that
+// the object has it (a TypeError before), and across an import cycle, a
+// module evaluated first could call the other's functions before that one
+// runs (declarations are bound at instantiation); scripts/bundle.ts checks
+// that its modules import no cycle (see `importCycle`).
 
 import * as acorn from "acorn";
 
