@@ -113,6 +113,10 @@ try {
     await run([`--coverage=${join(covDir, String(i))}`, ...s], {});
     collect(join(covDir, String(i)));
   }
+} catch (e) {
+  // dist/ as it was (with the old profile), not the plain bundle.
+  writeDist(await bundle());
+  throw e;
 } finally {
   Deno.removeSync(work, { recursive: true });
 }
