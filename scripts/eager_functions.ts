@@ -95,10 +95,18 @@ function* children(node: Node): Generator<Node> {
   }
 }
 
-/** Whether `node` or a node under it satisfies `pred`. */
-function anyNode(node: Node, pred: (n: Node) => boolean): boolean {
-  if (pred(node)) return true;
-  for (const c of children(node)) if (anyNode(c, pred)) return true;
+/**
+ * Whether `node` or a node under it satisfies `pred` (called with each
+ * node's parent; `parent` is `node`'s), in source order: a predicate that
+ * never holds visits every node.
+ */
+function anyNode(
+  node: Node,
+  pred: (n: Node, parent: Node | null) => boolean,
+  parent: Node | null = null,
+): boolean {
+  if (pred(node, parent)) return true;
+  for (const c of children(node)) if (anyNode(c, pred, node)) return true;
   return false;
 }
 
@@ -132,20 +140,16 @@ function sites(text: string, ast: Node): Site[] {
   // Functions nested in `root` (not itself), numbered in source order.
   const nested = (owner: string, root: Node) => {
     let n = 0;
-    const visit = (node: Node) => {
-      for (const c of children(node)) {
-        if (isFunction(c)) {
-          n++;
-          const method = node.type === "MethodDefinition" ||
-            (node.type === "Property" && (node.method || node.kind !== "init"));
-          if (c.type !== "FunctionDeclaration" && !method) {
-            out.push({ key: `${owner}/${n}`, at: c.start, kind: "nested", node: c, owner: node });
-          }
-        }
-        visit(c);
+    anyNode(root, (c, node) => {
+      if (c === root || !isFunction(c)) return false;
+      n++;
+      const method = node!.type === "MethodDefinition" ||
+        (node!.type === "Property" && (node!.method || node!.kind !== "init"));
+      if (c.type !== "FunctionDeclaration" && !method) {
+        out.push({ key: `${owner}/${n}`, at: c.start, kind: "nested", node: c, owner: node });
       }
-    };
-    visit(root);
+      return false;
+    });
   };
   const classSites = (name: string, cls: Node) => {
     for (const m of cls.body.body as Node[]) {
@@ -321,58 +325,47 @@ function refersTo(fn: Node, name: string): boolean {
 
 /** Whether `node` uses the identifier `name` (not as a property name). */
 function usesName(node: Node, name: string): boolean {
-  const visit = (n: Node, parent: Node | null): boolean => {
-    if (n.type === "Identifier" && n.name === name) {
-      const property = parent !== null && !parent.computed &&
-        ((parent.type === "MemberExpression" && parent.property === n) ||
-          ((parent.type === "Property" || parent.type === "MethodDefinition" ||
-            parent.type === "PropertyDefinition") && parent.key === n && !parent.shorthand));
-      if (!property) return true;
-    }
-    for (const c of children(n)) if (visit(c, n)) return true;
-    return false;
+  return anyNode(node, (n, parent) => {
+    if (n.type !== "Identifier" || n.name !== name) return false;
+    const property = parent !== null && !parent.computed &&
+      ((parent.type === "MemberExpression" && parent.property === n) ||
+        ((parent.type === "Property" || parent.type === "MethodDefinition" ||
+          parent.type === "PropertyDefinition") && parent.key === n && !parent.shorthand));
+    return !property;
+  });
+}
+
+/** The uses of a private name in its class. */
+interface PrivateUses {
+  /** Its plain calls: `obj.#m(…)` (not optional). */
+  readonly calls: Node[];
+  /** Whether it has other uses: a reference, an optional call, `#m in obj`. */
+  other: boolean;
+}
+
+/** Every private name used in class `cls` → its uses. */
+function privateUses(cls: Node): Map<string, PrivateUses> {
+  const out = new Map<string, PrivateUses>();
+  const of = (name: string) => {
+    let u = out.get(name);
+    if (u === undefined) out.set(name, u = { calls: [], other: false });
+    return u;
   };
-  return visit(node, null);
-}
-
-/** A call of a private method: `obj.#m(args)`. */
-interface PrivateCall {
-  node: Node;
-  helper: string;
-}
-
-/**
- * The uses of private method `#name` in class `cls`, if all are plain
- * calls (`obj.#m(…)`, not optional), else null; with `name` null, the calls
- * of every method `helpers` names, each with its helper.
- */
-function privateCalls(
-  cls: Node,
-  name: string | null,
-  helpers?: ReadonlyMap<string, string>,
-): PrivateCall[] | null {
-  const out: PrivateCall[] = [];
-  let other = false;
-  const visit = (node: Node, parent: Node | null) => {
+  anyNode(cls.body, (node, parent) => {
     if (node.type === "MemberExpression" && node.property.type === "PrivateIdentifier") {
-      const n = node.property.name as string;
-      const h = name === null ? helpers?.get(n) : n === name ? "" : undefined;
-      if (h !== undefined) {
-        const call = parent?.type === "CallExpression" && parent.callee === node &&
-          !parent.optional && !node.optional;
-        if (call) out.push({ node: parent!, helper: h });
-        else other = true;
-      }
+      const u = of(node.property.name);
+      if (
+        parent?.type === "CallExpression" && parent.callee === node && !parent.optional &&
+        !node.optional
+      ) {
+        u.calls.push(parent);
+      } else u.other = true;
+    } else if (node.type === "PrivateIdentifier" && parent?.type === "BinaryExpression") {
+      of(node.name).other = true; // `#m in obj`
     }
-    if (
-      node.type === "PrivateIdentifier" && parent?.type === "BinaryExpression" && node.name === name
-    ) {
-      other = true; // `#m in obj`
-    }
-    for (const c of children(node)) visit(c, node);
-  };
-  visit(cls.body, null);
-  return other && name !== null ? null : out;
+    return false;
+  });
+  return out;
 }
 
 /**
@@ -400,18 +393,23 @@ export function eagerFunctions(text: string, eager?: ReadonlySet<string>): strin
   const blocks = new Map<Node, string[]>();
   const movable = all.filter((s) => s.kind === "member" && want(s) && movableMember(s));
   const privates = new Map<Node, Map<string, string>>(); // class → private method → helper
+  const calls: { node: Node; helper: string }[] = [];
+  const uses = new Map<Node, Map<string, PrivateUses>>();
   for (const s of movable) {
     const m = s.node;
+    const cls = s.owner!;
     if (m.key.type !== "PrivateIdentifier") continue;
-    if (privateCalls(s.owner!, m.key.name) === null) continue;
+    let classUses = uses.get(cls);
+    if (classUses === undefined) uses.set(cls, classUses = privateUses(cls));
+    const u = classUses.get(m.key.name);
+    if (u?.other) continue;
     const h = helper();
-    const map = privates.get(s.owner!) ?? new Map<string, string>();
+    const map = privates.get(cls) ?? new Map<string, string>();
     map.set(m.key.name, h);
-    privates.set(s.owner!, map);
+    privates.set(cls, map);
+    for (const node of u?.calls ?? []) calls.push({ node, helper: h });
   }
-  const calls = [...privates.keys()]
-    .flatMap((cls) => privateCalls(cls, null, privates.get(cls)) ?? [])
-    .sort((a, b) => (a.node.end - a.node.start) - (b.node.end - b.node.start));
+  calls.sort((a, b) => (a.node.end - a.node.start) - (b.node.end - b.node.start));
   for (const { node: call, helper: h } of calls) {
     const obj = edits.render(call.callee.object.start, call.callee.object.end);
     const args = call.arguments.length === 0
