@@ -18,6 +18,7 @@ import type { Language, Type } from "../types/type.ts";
 import { baseTypeSpellings, parsePrimitive } from "./base_type_names.ts";
 import { DW_AT, DW_TAG } from "./constants.ts";
 import { type Die, DieReader, type DieRef, TYPES_BASE } from "./die.ts";
+import { lineFileKeys } from "./line_header.ts";
 import { buildNameIndexParallel, type ParallelOptions } from "./index_parallel.ts";
 import { FLAG_DECLARATION, FLAG_HAS_ADDRESS, IndexKind } from "./index_scan.ts";
 import {
@@ -109,6 +110,8 @@ const TYPE_KINDS: Record<TypeLookupKind, number> = {
   typedef: IndexKind.typedef,
   base: IndexKind.base,
 };
+
+const NO_FILES = new Uint32Array(0);
 
 const KIND_OF_TAG: Record<number, number> = {
   [DW_TAG.structure_type]: IndexKind.struct,
@@ -241,6 +244,7 @@ export class DwarfInfo {
       origin: options.name,
       resolveDeclaration: (tag, name, decl) => this.#resolveDeclaration(tag, name, decl),
       resolveExternal: (kind, name) => this.externalTypes?.(kind, name) ?? null,
+      canonicalDefinition: (tag, name, def) => this.#canonicalDefinition(tag, name, def),
     });
     this.#objects = new ObjectReader(this.reader, this.types, options.bias ?? 0n);
   }
@@ -485,6 +489,70 @@ export class DwarfInfo {
     for (const i of hits) if (definition(idx, i)) return this.#ref(i, idx);
     return null;
   }
+
+  /**
+   * The definition the index keeps of the type definition `def` (see
+   * `TypeReaderOptions.canonicalDefinition`): the index keeps the first of
+   * the copies with equal kind, name, size and declaring file and line (a
+   * header's type repeated by the units including it); this finds it among
+   * the entries already indexed (never indexing more for it), or null.
+   */
+  #canonicalDefinition(tag: number, name: string, def: DieRef): DieRef | null {
+    const kind = KIND_OF_TAG[tag];
+    if (kind === undefined) return null;
+    const [idx, hits] = this.#lookupOne(name, kindMask(kind), () => true);
+    let key: string | null | undefined;
+    for (const i of hits) {
+      if ((idx.flags[i]! & FLAG_DECLARATION) !== 0) continue;
+      const ref = this.#ref(i, idx);
+      if (ref === def) return null;
+      key ??= this.#definitionKey(def);
+      if (key === null) return null;
+      if (this.#definitionKey(ref) === key) return ref;
+    }
+    return null;
+  }
+
+  /**
+   * What makes two type definitions the same for {@link #canonicalDefinition}
+   * (tag, size, declaring file's path key and line; the name is the
+   * caller's), or null without a declaring file and line.
+   */
+  #definitionKey(ref: DieRef): string | null {
+    const die = this.reader.die(ref);
+    const fi = die.udata(DW_AT.decl_file);
+    const line = die.udata(DW_AT.decl_line);
+    if (fi === null || line === null) return null;
+    const files = this.#fileKeys(die.unit);
+    const file = fi < files.length ? files[fi]! : 0;
+    return file === 0 ? null : `${die.tag}:${die.udata(DW_AT.byte_size)}:${file}:${line}`;
+  }
+
+  /** Keys of the files of `unit`'s line table (see `lineFileKeys`; empty if it has none or a bad one). */
+  #fileKeys(unit: DwarfUnit): Uint32Array {
+    let keys = this.#unitFileKeys.get(unit.index);
+    if (keys === undefined) {
+      keys = NO_FILES;
+      const stmtList = this.reader.unitInfo(unit).stmtList;
+      const line = this.sections.line;
+      if (stmtList !== null && line !== undefined) {
+        try {
+          keys = lineFileKeys(
+            { line, lineStr: this.sections.lineStr, str: this.sections.str },
+            stmtList,
+            this.options.littleEndian,
+          );
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          // A bad line table: this unit's types are not shared.
+        }
+      }
+      this.#unitFileKeys.set(unit.index, keys);
+    }
+    return keys;
+  }
+
+  readonly #unitFileKeys = new Map<number, Uint32Array>();
 
   /**
    * Index entries for a type lookup, complete definitions first (at least

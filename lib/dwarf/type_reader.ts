@@ -29,6 +29,18 @@ import { evaluateValue } from "./expr.ts";
 export type DeclarationResolver = (tag: number, name: string, declaration: DieRef) => DieRef | null;
 
 /**
+ * For a complete definition of a named struct/union/enum, the DIE of the
+ * same definition as the file's name index keeps it (another unit's copy of
+ * the same header's type), or null if `definition` is that one or none is
+ * known to be the same.
+ */
+export type DefinitionCanonicalizer = (
+  tag: number,
+  name: string,
+  definition: DieRef,
+) => DieRef | null;
+
+/**
  * Finds the complete definition of a declared struct/union/class/enum in
  * another file (another module of the program), or null.
  */
@@ -45,6 +57,12 @@ export interface TypeReaderOptions {
   resolveDeclaration?: DeclarationResolver;
   /** Then in other files (as drgn does, over all the program's modules). */
   resolveExternal?: ExternalTypeResolver;
+  /**
+   * Makes the copies of a C type definition that units repeat (every unit
+   * including a header repeats its types) one {@link Type}: parsed once,
+   * with one member table and one object class.
+   */
+  canonicalDefinition?: DefinitionCanonicalizer;
 }
 
 const KIND_OF_DECLARED_TAG: Record<number, "struct" | "union" | "class" | "enum"> = {
@@ -70,12 +88,24 @@ export function languageOf(lang: number): Language {
 
 const MAX_DEPTH = 2000;
 
+/**
+ * Size from which a structure or union read in one unit is the type of the
+ * copy of the definition the index keeps (`canonicalDefinition`): that
+ * costs an index lookup and two units' file tables, which a big type's
+ * members (parsed again, and its objects' accessors made again) repay
+ * (`task_struct`: ~1 ms of a warm start), and a small one's do not (a
+ * stack trace of every task, reading small types in many units, was 2 %
+ * slower when every type was looked up).
+ */
+const SHARED_MIN_SIZE = 256;
+
 /** Converts DIEs of one file to {@link Type}s. */
 export class TypeReader {
   readonly reader: DieReader;
   readonly #origin: string | undefined;
   readonly #resolve: DeclarationResolver | undefined;
   readonly #external: ExternalTypeResolver | undefined;
+  readonly #canonical: DefinitionCanonicalizer | undefined;
   readonly #cache = new Map<DieRef, Type>();
   readonly #inProgress = new Set<DieRef>();
   readonly #voids = new Map<Language, Type>();
@@ -86,6 +116,7 @@ export class TypeReader {
     this.#origin = opts.origin;
     this.#resolve = opts.resolveDeclaration;
     this.#external = opts.resolveExternal;
+    this.#canonical = opts.canonicalDefinition;
   }
 
   /** The `void` type of a language. */
@@ -299,6 +330,16 @@ export class TypeReader {
     return this.#external(kind, name);
   }
 
+  /**
+   * For a C structure or union repeated by other units: the type of the copy
+   * the index keeps (see {@link SHARED_MIN_SIZE}).
+   */
+  #shared(die: Die, ref: DieRef, name: string | null, language: Language): Type | null {
+    if (name === null || language === "C++" || this.#canonical === undefined) return null;
+    const canonical = this.#canonical(die.tag, name, ref);
+    return canonical === null || canonical === ref ? null : this.typeFromDie(canonical);
+  }
+
   #compound(die: Die, ref: DieRef, kind: "struct" | "union" | "class"): Type {
     const tag = die.name;
     const resolved = this.#resolved(die, ref, tag);
@@ -313,6 +354,8 @@ export class TypeReader {
     }
     if (size < 0) this.#error(die, "invalid DW_AT_byte_size");
     if (language !== "C++") {
+      const shared = size >= SHARED_MIN_SIZE ? this.#shared(die, ref, tag, language) : null;
+      if (shared !== null) return shared;
       return new Type({
         kind,
         language,

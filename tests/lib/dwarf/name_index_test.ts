@@ -118,12 +118,17 @@ Deno.test("NameIndex keeps one entry per type definition repeated across units",
       children: [
         {
           tag: T.structure_type,
+          id: `shared${n}`,
           attrs: [
             [A.name, F.strp, "shared"],
-            [A.byte_size, F.data1, 8],
+            [A.byte_size, F.data2, 512],
             [A.decl_file, F.data1, 1],
             [A.decl_line, F.data1, line],
           ],
+          children: [{
+            tag: T.member,
+            attrs: [[A.name, F.strp, "x"], [A.data_member_location, F.data1, 0]],
+          }],
         },
         {
           tag: T.enumeration_type,
@@ -155,9 +160,19 @@ Deno.test("NameIndex keeps one entry per type definition repeated across units",
   assert.equal(consts[0]!.kind === "constant" && consts[0]!.value, 0n);
   // Variables are never merged.
   assert.equal(d.findObjects("per_unit", "variable").length, 3);
+  // The repeated definition (a big one: see SHARED_MIN_SIZE) is one Type,
+  // whichever unit's copy is read; the other definition (another line) is
+  // another.
+  const typeIn = (dw: DwarfInfo, n: number) => dw.types.typeFromDie(w.offsets.get(`shared${n}`)!);
+  const [t0, t1, t2] = [typeIn(d, 1), typeIn(d, 0), typeIn(d, 2)];
+  assert.equal(t0, t1);
+  assert.notEqual(t0, t2);
+  assert.equal(d.findType("shared", "struct"), t0);
+  assert.equal(t0.members?.[0]?.name, "x");
   // Without line tables, nothing merges across units.
   const d2 = new DwarfInfo(w, { littleEndian: true });
   assert.equal(d2.findTypes("shared", "struct").length, 3);
+  assert.notEqual(typeIn(d2, 0), typeIn(d2, 1));
 });
 
 Deno.test("parallel index equals the single-threaded index", async () => {

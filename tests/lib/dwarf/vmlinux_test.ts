@@ -52,6 +52,11 @@ Deno.test({
     assert.ok(it !== null && it.kind === "variable");
     assert.equal(it.address, 0xffffffff82a1aa40n);
     assert.equal(formatTypeName(it.type), "struct task_struct");
+    // init/init_task.c's copy of the struct is the one the lookup found (the
+    // same header definition, made one Type); so are its members' types.
+    assert.equal(it.type, ts);
+    assert.equal(it.type.member("signal").type, ts.member("signal").type);
+    assert.equal(d.findType("struct list_head"), ts.member("tasks").type);
     // With the KASLR offset as bias, the address drgn reports on the dump.
     const biased = new DwarfInfo(s, { littleEndian, bias: 0x6800000n });
     biased.buildIndex();
