@@ -21,7 +21,14 @@ import {
   isLazySection,
   sectionCString,
 } from "./sections.ts";
-import { type DwarfUnit, findUnitIndex, parseUnitHeaders, unitSectionName } from "./unit.ts";
+import {
+  type DwarfUnit,
+  findUnitIndex,
+  LazyUnits,
+  parseUnitHeaders,
+  type Units,
+  unitSectionName,
+} from "./unit.ts";
 
 /** A global DIE address: `.debug_info` offset, or `TYPES_BASE + .debug_types offset`. */
 export type DieRef = number;
@@ -84,14 +91,22 @@ export class DieReader {
 
   /**
    * Takes `units` (a unit table of the same sections, from the index
-   * cache: see `deserializeUnits`), or reads the unit headers of `sections`
-   * when first needed (which reads, or for a compressed section inflates,
-   * all of `.debug_info`: a file whose DWARF no lookup reaches is spared).
+   * cache: see `openUnitTable`; a {@link LazyUnits} is read as units are
+   * needed, and should it turn out damaged, the unit headers are read
+   * instead), or reads the unit headers of `sections` when first needed
+   * (which reads, or for a compressed section inflates, all of
+   * `.debug_info`: a file whose DWARF no lookup reaches is spared).
    */
-  constructor(sections: DwarfSections, littleEndian: boolean, units?: readonly DwarfUnit[]) {
+  constructor(
+    sections: DwarfSections,
+    littleEndian: boolean,
+    units?: readonly DwarfUnit[] | LazyUnits,
+  ) {
     this.sections = sections;
     this.littleEndian = littleEndian;
-    if (units !== undefined) {
+    if (units instanceof LazyUnits) {
+      this.#lazy = units;
+    } else if (units !== undefined) {
       this.#units = units;
       let n = 0;
       while (n < units.length && units[n]!.section === "info") n++;
@@ -99,17 +114,85 @@ export class DieReader {
     }
     this.#infoView = viewOf(sections.info);
     this.#typesView = sections.types ? viewOf(sections.types) : null;
+    const reader = this;
+    this.unitList = {
+      get length(): number {
+        return reader.unitCount;
+      },
+      at: (i: number) => reader.unit(i),
+    };
   }
 
-  /** Every unit: `.debug_info` units first (in section order), then `.debug_types` units. */
+  /** The cached unit table being read as needed (null once {@link units} is made). */
+  #lazy: LazyUnits | null = null;
+
+  /** The units by number, read as needed (for the name index; see {@link unit}). */
+  readonly unitList: Units;
+
+  /**
+   * Every unit: `.debug_info` units first (in section order), then
+   * `.debug_types` units. (Reads every row of a cached table: lookups use
+   * {@link unit} and {@link unitOf}.)
+   */
   get units(): readonly DwarfUnit[] {
+    if (this.#units === null) {
+      const lazy = this.#lazy;
+      if (lazy !== null) {
+        try {
+          const all = lazy.all();
+          this.#infoUnitCount = lazy.infoCount;
+          this.#units = all;
+          this.#lazy = null;
+        } catch (e) {
+          this.#dropLazy(e);
+        }
+      }
+    }
     return this.#units ?? this.#readUnits();
+  }
+
+  /** Number of units. */
+  get unitCount(): number {
+    return this.#units?.length ?? this.#lazy?.length ?? this.units.length;
+  }
+
+  /** Unit number `i` (undefined past the end). */
+  unit(i: number): DwarfUnit | undefined {
+    const lazy = this.#units === null ? this.#lazy : null;
+    if (lazy !== null) {
+      try {
+        return lazy.at(i);
+      } catch (e) {
+        this.#dropLazy(e);
+      }
+    }
+    return this.units[i];
   }
 
   /** Number of `.debug_info` units (the first `infoUnitCount` of {@link units}). */
   get infoUnitCount(): number {
-    if (this.#units === null) this.#readUnits();
+    if (this.#units === null) {
+      const lazy = this.#lazy;
+      if (lazy !== null) {
+        try {
+          return lazy.infoCount;
+        } catch (e) {
+          this.#dropLazy(e);
+        }
+      }
+      if (this.#units === null) this.#readUnits();
+    }
     return this.#infoUnitCount;
+  }
+
+  /**
+   * The cached unit table is damaged (`e`, a {@link DecodeError}; anything
+   * else is rethrown): the unit headers are read from the sections instead.
+   */
+  #dropLazy(e: unknown): void {
+    if (!(e instanceof DecodeError)) throw e;
+    this.#lazy = null;
+    this.#readUnits();
   }
 
   #readUnits(): readonly DwarfUnit[] {
@@ -176,6 +259,23 @@ export class DieReader {
 
   /** The unit containing `ref`; throws a {@link DecodeError} if none does. */
   unitOf(ref: DieRef): DwarfUnit {
+    const lazy = this.#units === null ? this.#lazy : null;
+    if (lazy !== null) {
+      let i: number;
+      const types = ref >= TYPES_BASE;
+      try {
+        const n = lazy.infoCount;
+        i = types ? lazy.find(ref - TYPES_BASE, n, lazy.length) : lazy.find(ref, 0, n);
+        if (i >= 0) return lazy.at(i)!;
+      } catch (e) {
+        this.#dropLazy(e);
+        return this.unitOf(ref);
+      }
+      if (types) {
+        throw new DecodeError(".debug_types", ref - TYPES_BASE, "reference outside every unit");
+      }
+      throw new DecodeError(".debug_info", ref, "reference outside every unit");
+    }
     if (ref >= TYPES_BASE) {
       const off = ref - TYPES_BASE;
       const i = findUnitIndex(this.units, off, this.infoUnitCount);

@@ -33,7 +33,7 @@ import { type DwarfObject, ObjectReader } from "./object_reader.ts";
 import { type ArangeTable, dieRanges, parseAranges } from "./ranges.ts";
 import { checkSections, type DwarfSections } from "./sections.ts";
 import { type ExternalTypeResolver, languageOf, TypeReader } from "./type_reader.ts";
-import type { DwarfUnit } from "./unit.ts";
+import type { DwarfUnit, LazyUnits } from "./unit.ts";
 
 /** Kinds of named types, as in C: `struct X`, `union X`, `class X`, `enum X`, typedefs, base types. */
 export type TypeLookupKind = "struct" | "union" | "class" | "enum" | "typedef" | "base";
@@ -63,9 +63,9 @@ export interface DwarfInfoOptions {
   localStatics?: boolean | "lazy";
   /**
    * The unit table of these sections, if already known (from the index
-   * cache: see `deserializeUnits`); else the unit headers are read.
+   * cache: see `openUnitTable`); else the unit headers are read.
    */
-  units?: readonly DwarfUnit[];
+  units?: readonly DwarfUnit[] | LazyUnits;
 }
 
 /** Options of {@link DwarfInfo.load}. */
@@ -284,7 +284,7 @@ export class DwarfInfo {
    * then unchanged.
    */
   loadIndex(bytes: Uint8Array): void {
-    this.#index = NameIndex.deserialize(bytes, this.sections, this.reader.units);
+    this.#index = NameIndex.deserialize(bytes, this.sections, this.reader.unitList);
   }
 
   /**
@@ -294,7 +294,7 @@ export class DwarfInfo {
    * damaged later, the index is built afresh and `onRebuild` gets it.
    */
   openIndex(blob: LazyIndexBlob, onRebuild?: (fresh: NameIndex) => void): void {
-    this.#index = NameIndex.open(blob, this.sections, this.reader.units, () => {
+    this.#index = NameIndex.open(blob, this.sections, this.reader.unitList, () => {
       const fresh = this.#build();
       onRebuild?.(fresh);
       return fresh;
@@ -346,9 +346,7 @@ export class DwarfInfo {
 
   /** Units indexed so far while indexing on demand (all of them once the index is built). */
   get indexedUnits(): number {
-    return this.#index !== null
-      ? this.reader.units.length
-      : this.#progressiveIndex?.scannedUnits ?? 0;
+    return this.#index !== null ? this.reader.unitCount : this.#progressiveIndex?.scannedUnits ?? 0;
   }
 
   /** Builds the name index on this thread (no-op if built). */
@@ -466,13 +464,13 @@ export class DwarfInfo {
   }
 
   #ref(i: number, idx: IndexView): DieRef {
-    const u = idx.units[idx.unit[i]!]!;
+    const u = idx.units.at(idx.unit[i]!)!;
     return u.section === "info" ? idx.die[i]! : TYPES_BASE + idx.die[i]!;
   }
 
   /** The DIE an entry's `aux` names (an enumerator's enum type). */
   #auxRef(i: number, idx: IndexView): DieRef {
-    const u = idx.units[idx.unit[i]!]!;
+    const u = idx.units.at(idx.unit[i]!)!;
     return u.section === "info" ? idx.aux[i]! : TYPES_BASE + idx.aux[i]!;
   }
 
@@ -844,7 +842,7 @@ export class DwarfInfo {
       );
       this.#language = hits.length === 0
         ? null
-        : this.unitLanguage(idx.units[idx.unit[hits[0]!]!]!);
+        : this.unitLanguage(idx.units.at(idx.unit[hits[0]!]!)!);
     }
     return this.#language;
   }
@@ -935,7 +933,14 @@ export class DwarfInfo {
     if (this.#aranges !== null) {
       const off = this.#aranges.lookup(pc);
       if (off >= 0) {
-        for (const u of this.reader.units) if (u.section === "info" && u.offset === off) return u;
+        // (An offset that starts no unit: the ranges below decide.)
+        let u: DwarfUnit | null = null;
+        try {
+          u = this.reader.unitOf(off);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+        }
+        if (u !== null && u.offset === off) return u;
       }
     }
     for (const u of this.reader.units) {

@@ -34,7 +34,7 @@ import {
   fillSection,
   lazySectionReader,
 } from "./sections.ts";
-import type { DwarfUnit } from "./unit.ts";
+import type { DwarfUnit, Units } from "./unit.ts";
 import { scanShared } from "./index_shared.ts";
 
 export { IndexKind } from "./index_scan.ts";
@@ -93,7 +93,7 @@ interface LazyState {
  */
 export interface IndexView {
   /** The unit list the entries' unit numbers refer to. */
-  readonly units: readonly DwarfUnit[];
+  readonly units: Units;
   readonly die: Uint32Array;
   readonly unit: Uint32Array;
   readonly aux: Uint32Array;
@@ -107,7 +107,7 @@ export class NameIndex implements IndexView {
   #bucketStart: Uint32Array;
   #mask: number;
   readonly #sections: DwarfSections;
-  readonly #units: readonly DwarfUnit[];
+  readonly #units: Units;
   /** Set while the index is read lazily from a blob. */
   #lazy: LazyState | null = null;
   /** The serialized index, when the columns are views of it. */
@@ -116,7 +116,7 @@ export class NameIndex implements IndexView {
   /** @internal Use {@link buildNameIndex}, {@link NameIndex.fromColumns} or {@link NameIndex.deserialize}. */
   constructor(
     sections: DwarfSections,
-    units: readonly DwarfUnit[],
+    units: Units,
     cols: EntryColumns,
     bucketStart: Uint32Array,
   ) {
@@ -171,7 +171,7 @@ export class NameIndex implements IndexView {
    */
   static fromColumns(
     sections: DwarfSections,
-    units: readonly DwarfUnit[],
+    units: Units,
     cols: EntryColumns,
   ): NameIndex {
     const n = cols.count;
@@ -209,7 +209,7 @@ export class NameIndex implements IndexView {
   }
 
   /** The unit list the entries' unit numbers refer to. */
-  get units(): readonly DwarfUnit[] {
+  get units(): Units {
     return this.#units;
   }
 
@@ -311,7 +311,7 @@ export class NameIndex implements IndexView {
   static deserialize(
     bytes: Uint8Array,
     sections: DwarfSections,
-    units: readonly DwarfUnit[],
+    units: Units,
   ): NameIndex {
     const layout = readLayout(bytes, sections, units);
     const cols = columnsAt(HOST_LE ? alignedCopy(bytes) : bytes, layout);
@@ -332,7 +332,7 @@ export class NameIndex implements IndexView {
   static open(
     blob: LazyIndexBlob,
     sections: DwarfSections,
-    units: readonly DwarfUnit[],
+    units: Units,
     rebuild: () => NameIndex,
   ): NameIndex {
     const what = "name index";
@@ -486,7 +486,7 @@ interface IndexLayout {
 function readLayout(
   bytes: Uint8Array,
   sections: DwarfSections,
-  units: readonly DwarfUnit[],
+  units: Units,
 ): IndexLayout {
   const what = "name index";
   if (bytes.length < HEADER_BYTES) throw new DecodeError(what, 0, "truncated header");
@@ -571,14 +571,14 @@ function checkBuckets(start: Uint32Array, b0: number, b1: number, n: number): vo
  */
 export function entryNameBytes(
   s: DwarfSections,
-  units: readonly DwarfUnit[],
+  units: Units,
   c: EntryColumns,
   i: number,
 ): [Uint8Array, number] {
   const where = (c.flags[i]! & NAME_MASK) >> NAME_SHIFT;
   const off = c.nameOff[i]!;
   if (where === NAME_INLINE) {
-    const u = units[c.unit[i]!]!;
+    const u = units.at(c.unit[i]!)!;
     const d = u.section === "info" ? s.info : s.types!;
     // The section may be lazy (see `ensureSection`): the name is in the unit.
     ensureSection(d, off, u.end);

@@ -286,6 +286,75 @@ function littleEndianWords(bytes: Uint8Array): Uint32Array {
   return out;
 }
 
+type UnitSizes = { info: number; types: number; abbrev: number };
+
+const TABLE = "unit table";
+const ROW_BYTES = UNIT_WORDS * 4;
+
+/**
+ * Unit `i` of a serialized table (its words at `p` of `w`), checked against
+ * the section sizes and against the unit before it (`prevSection`,
+ * `prevEnd`: section 0 and end 0 for the first): a {@link DecodeError}
+ * (section `"unit table"`) for any value a reader could not rely on.
+ */
+function unitFromRow(
+  w: Uint32Array,
+  p: number,
+  i: number,
+  prevSection: number,
+  prevEnd: number,
+  sizes: UnitSizes,
+): DwarfUnit {
+  const sec = w[p]!;
+  const offset = w[p + 1]!;
+  const dieOffset = w[p + 2]!;
+  const end = w[p + 3]!;
+  const version = w[p + 4]!;
+  const unitType = w[p + 5]!;
+  const is64 = w[p + 6]!;
+  const addressSize = w[p + 7]!;
+  const abbrevOffset = w[p + 8]!;
+  const sigLo = w[p + 9]!;
+  const sigHi = w[p + 10]!;
+  const typeOffset = w[p + 11]!;
+  const dwoLo = w[p + 12]!;
+  const dwoHi = w[p + 13]!;
+  const pad = w[p + 14]!;
+  let why: string | null = null;
+  if (sec > 1 || sec < prevSection) why = "bad section";
+  else {
+    if (sec !== prevSection) prevEnd = 0;
+    const size = sec === 0 ? sizes.info : sizes.types;
+    if (offset < prevEnd || dieOffset <= offset || dieOffset > end || end > size) {
+      why = "bounds out of order or outside the section";
+    } else if (version < 2 || version > 5) why = "bad version";
+    else if (is64 > 1 || pad !== 0) why = "bad flags";
+    else if (addressSize !== 2 && addressSize !== 4 && addressSize !== 8) {
+      why = "bad address size";
+    } else if (abbrevOffset >= sizes.abbrev) why = "abbreviation offset outside .debug_abbrev";
+    else if (typeOffset !== 0 && (typeOffset < dieOffset || typeOffset >= end)) {
+      why = "type offset outside the unit";
+    } else if (dieOffset - offset > MAX_HEADER) why = "header too long";
+  }
+  if (why !== null) throw new DecodeError(TABLE, p * 4, `unit ${i}: ${why}`);
+  return {
+    index: i,
+    section: sec === 0 ? "info" : "types",
+    offset,
+    dieOffset,
+    end,
+    version,
+    unitType,
+    is64: is64 === 1,
+    offsetSize: is64 === 1 ? 8 : 4,
+    addressSize,
+    abbrevOffset,
+    typeSignature: sigHi === 0 && sigLo === 0 ? 0n : (BigInt(sigHi) << 32n) | BigInt(sigLo),
+    typeOffset,
+    dwoId: dwoHi === 0 && dwoLo === 0 ? 0n : (BigInt(dwoHi) << 32n) | BigInt(dwoLo),
+  };
+}
+
 /**
  * Reads a unit table written by {@link serializeUnits}, checking it against
  * the section sizes: every value a reader relies on (bounds, order,
@@ -293,13 +362,9 @@ function littleEndianWords(bytes: Uint8Array): Uint32Array {
  * {@link DecodeError} (section `"unit table"`), never units outside the
  * sections.
  */
-export function deserializeUnits(
-  bytes: Uint8Array,
-  sizes: { info: number; types: number; abbrev: number },
-): DwarfUnit[] {
-  const what = "unit table";
-  if (bytes.length % (UNIT_WORDS * 4) !== 0) throw new DecodeError(what, 0, "bad size");
-  const n = bytes.length / (UNIT_WORDS * 4);
+export function deserializeUnits(bytes: Uint8Array, sizes: UnitSizes): DwarfUnit[] {
+  if (bytes.length % ROW_BYTES !== 0) throw new DecodeError(TABLE, 0, "bad size");
+  const n = bytes.length / ROW_BYTES;
   // Little-endian words, read through a word view (a copy when the table is
   // not 4-byte aligned in its buffer, or on a big-endian host).
   const w = littleEndianWords(bytes);
@@ -307,57 +372,162 @@ export function deserializeUnits(
   let prevSection = 0;
   let prevEnd = 0;
   for (let i = 0; i < n; i++) {
-    const p = i * UNIT_WORDS;
-    const sec = w[p]!;
-    const offset = w[p + 1]!;
-    const dieOffset = w[p + 2]!;
-    const end = w[p + 3]!;
-    const version = w[p + 4]!;
-    const unitType = w[p + 5]!;
-    const is64 = w[p + 6]!;
-    const addressSize = w[p + 7]!;
-    const abbrevOffset = w[p + 8]!;
-    const sigLo = w[p + 9]!;
-    const sigHi = w[p + 10]!;
-    const typeOffset = w[p + 11]!;
-    const dwoLo = w[p + 12]!;
-    const dwoHi = w[p + 13]!;
-    const pad = w[p + 14]!;
-    let why: string | null = null;
-    if (sec > 1 || sec < prevSection) why = "bad section";
-    else {
-      if (sec !== prevSection) prevEnd = 0;
-      const size = sec === 0 ? sizes.info : sizes.types;
-      if (offset < prevEnd || dieOffset <= offset || dieOffset > end || end > size) {
-        why = "bounds out of order or outside the section";
-      } else if (version < 2 || version > 5) why = "bad version";
-      else if (is64 > 1 || pad !== 0) why = "bad flags";
-      else if (addressSize !== 2 && addressSize !== 4 && addressSize !== 8) {
-        why = "bad address size";
-      } else if (abbrevOffset >= sizes.abbrev) why = "abbreviation offset outside .debug_abbrev";
-      else if (typeOffset !== 0 && (typeOffset < dieOffset || typeOffset >= end)) {
-        why = "type offset outside the unit";
-      } else if (dieOffset - offset > MAX_HEADER) why = "header too long";
-    }
-    if (why !== null) throw new DecodeError(what, p * 4, `unit ${i}: ${why}`);
-    prevSection = sec;
-    prevEnd = end;
-    units[i] = {
-      index: i,
-      section: sec === 0 ? "info" : "types",
-      offset,
-      dieOffset,
-      end,
-      version,
-      unitType,
-      is64: is64 === 1,
-      offsetSize: is64 === 1 ? 8 : 4,
-      addressSize,
-      abbrevOffset,
-      typeSignature: sigHi === 0 && sigLo === 0 ? 0n : (BigInt(sigHi) << 32n) | BigInt(sigLo),
-      typeOffset,
-      dwoId: dwoHi === 0 && dwoLo === 0 ? 0n : (BigInt(dwoHi) << 32n) | BigInt(dwoLo),
-    };
+    const u = unitFromRow(w, i * UNIT_WORDS, i, prevSection, prevEnd, sizes);
+    units[i] = u;
+    prevSection = u.section === "info" ? 0 : 1;
+    prevEnd = u.end;
   }
   return units;
+}
+
+/**
+ * The units of a file by number: an array, or a {@link LazyUnits} (whose
+ * `at` throws a {@link DecodeError} for a damaged row).
+ */
+export interface Units {
+  readonly length: number;
+  at(i: number): DwarfUnit | undefined;
+}
+
+/**
+ * A unit table written by {@link serializeUnits} (from the index cache),
+ * read as it is used: unit `i` is made (and checked as
+ * {@link deserializeUnits} checks it, against the unit before it) when
+ * first asked for, after `ensure` has made the table's pages holding it
+ * valid (the cache's page checksums). A warm start that reads a few
+ * hundred DIEs reads a few pages of a kernel's 2,352 rows (140 KB), not
+ * all of them. Methods throw a {@link DecodeError} for a damaged or
+ * unreadable row. Made by {@link openUnitTable}.
+ */
+export class LazyUnits implements Units {
+  readonly length: number;
+  readonly #w: Uint32Array;
+  readonly #sizes: UnitSizes;
+  readonly #ensure: (start: number, end: number) => boolean;
+  readonly #bytes: number;
+  /** Per 4 KiB of the table: 1 once ensured. */
+  readonly #ok: Uint8Array;
+  readonly #units: (DwarfUnit | undefined)[];
+  #infoCount = -1;
+  #all: DwarfUnit[] | null = null;
+
+  /** @internal Use {@link openUnitTable}. */
+  constructor(
+    words: Uint32Array,
+    sizes: UnitSizes,
+    ensure: (start: number, end: number) => boolean,
+  ) {
+    this.#w = words;
+    this.#bytes = words.length * 4;
+    this.length = words.length / UNIT_WORDS;
+    this.#sizes = sizes;
+    this.#ensure = ensure;
+    this.#ok = new Uint8Array((this.#bytes >>> 12) + 1);
+    this.#units = new Array(this.length);
+  }
+
+  /** The word index of row `i`, its bytes made valid first. */
+  #row(i: number): number {
+    const start = i * ROW_BYTES;
+    const first = start >>> 12;
+    const last = (start + ROW_BYTES - 1) >>> 12;
+    if (this.#ok[first] === 0 || this.#ok[last] === 0) {
+      // Whole 4 KiB pieces, so that a piece marked valid is all valid.
+      if (!this.#ensure(first << 12, Math.min(this.#bytes, (last + 1) << 12))) {
+        throw new DecodeError(TABLE, start, `unit ${i}: unreadable or damaged`);
+      }
+      this.#ok[first] = 1;
+      this.#ok[last] = 1;
+    }
+    return i * UNIT_WORDS;
+  }
+
+  /** Unit `i` (undefined past the end). */
+  at(i: number): DwarfUnit | undefined {
+    if (!(i >= 0 && i < this.length)) return undefined;
+    const hit = this.#units[i];
+    if (hit !== undefined) return hit;
+    const p = this.#row(i);
+    let prevSection = 0;
+    let prevEnd = 0;
+    if (i > 0) {
+      const q = this.#row(i - 1);
+      prevSection = this.#w[q]!;
+      prevEnd = this.#w[q + 3]!;
+    }
+    const u = unitFromRow(this.#w, p, i, prevSection, prevEnd, this.#sizes);
+    this.#units[i] = u;
+    return u;
+  }
+
+  /**
+   * The number of the unit in `[from, to)` (units of one section, in
+   * order) whose bytes hold section offset `offset`, or -1.
+   */
+  find(offset: number, from: number, to: number): number {
+    const w = this.#w;
+    let lo = from;
+    let hi = to - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = this.#row(mid);
+      if (offset < w[p + 1]!) hi = mid - 1;
+      else if (offset >= w[p + 3]!) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /** Number of `.debug_info` units (they come first). */
+  get infoCount(): number {
+    if (this.#infoCount < 0) {
+      // Without a .debug_types section every unit is a .debug_info unit.
+      let lo = 0;
+      let hi = this.length;
+      if (this.#sizes.types > 0) {
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (this.#w[this.#row(mid)] === 0) lo = mid + 1;
+          else hi = mid;
+        }
+      } else lo = hi;
+      this.#infoCount = lo;
+    }
+    return this.#infoCount;
+  }
+
+  /** Every unit (all rows read and checked). */
+  all(): DwarfUnit[] {
+    if (this.#all === null) {
+      const out: DwarfUnit[] = new Array(this.length);
+      for (let i = 0; i < this.length; i++) out[i] = this.at(i)!;
+      this.#all = out;
+    }
+    return this.#all;
+  }
+}
+
+/**
+ * A unit table written by {@link serializeUnits}, read lazily where it can
+ * be used in place (a {@link LazyUnits}: 4-byte aligned, little-endian
+ * host), else whole (all of it ensured, then {@link deserializeUnits}).
+ * `ensure(start, end)` makes bytes `[start, end)` of `bytes` valid, false
+ * if they cannot be. Throws a {@link DecodeError} for a table of a bad size
+ * or, read whole, a damaged one.
+ */
+export function openUnitTable(
+  bytes: Uint8Array,
+  sizes: UnitSizes,
+  ensure: (start: number, end: number) => boolean,
+): LazyUnits | DwarfUnit[] {
+  if (bytes.length % ROW_BYTES !== 0) throw new DecodeError(TABLE, 0, "bad size");
+  if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
+    return new LazyUnits(
+      new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4),
+      sizes,
+      ensure,
+    );
+  }
+  if (!ensure(0, bytes.length)) throw new DecodeError(TABLE, 0, "unreadable or damaged");
+  return deserializeUnits(bytes, sizes);
 }

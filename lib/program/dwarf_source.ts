@@ -35,7 +35,7 @@ import {
 } from "../dwarf/sections.ts";
 import { FileReader } from "../binary/file_reader.ts";
 import { type FileMapping, mapFile } from "../binary/mmap.ts";
-import { deserializeUnits, serializeUnits, UNIT_TABLE_VERSION } from "../dwarf/unit.ts";
+import { openUnitTable, serializeUnits, UNIT_TABLE_VERSION } from "../dwarf/unit.ts";
 import { DecodeError, TargetError } from "../errors.ts";
 import type { Program } from "./program.ts";
 import { FindObjectFlags } from "./program.ts";
@@ -237,15 +237,19 @@ export function openDwarf(
   if (key !== null) key.content = () => contentWords(elf);
   const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path };
   if (key !== null) {
-    // The unit table is read now, the index as lookups reach its pages.
+    // The unit table and the index are read as lookups reach their pages.
     const entry = openIndexCache(key);
-    if (entry !== null && entry.parts.length === 2 && entry.ensure(0)) {
+    if (entry !== null && entry.parts.length === 2) {
       try {
-        const units = deserializeUnits(entry.parts[0]!, {
-          info: sections.info.length,
-          types: sections.types?.length ?? 0,
-          abbrev: sections.abbrev.length,
-        });
+        const units = openUnitTable(
+          entry.parts[0]!,
+          {
+            info: sections.info.length,
+            types: sections.types?.length ?? 0,
+            abbrev: sections.abbrev.length,
+          },
+          (start, end) => entry.ensure(0, start, end),
+        );
         const dwarf = new DwarfInfo(sections, { ...base, units });
         dwarf.openIndex(
           { bytes: entry.parts[1]!, ensure: (start, end) => entry.ensure(1, start, end) },

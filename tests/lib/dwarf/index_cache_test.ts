@@ -112,6 +112,16 @@ function buildIdOf(path: string): string {
   return m[1]!;
 }
 
+/** The unit headers of the ELF file at `path`, read from its .debug_info. */
+function unitsOf(path: string) {
+  const elf = ElfFile.open(path);
+  try {
+    return parseUnitHeaders(elf.sectionData(".debug_info"), "info", elf.littleEndian);
+  } finally {
+    elf.close();
+  }
+}
+
 function hexBytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16));
 }
@@ -263,6 +273,20 @@ Deno.test("index cache: a corrupt or truncated entry is ignored and rebuilt", ()
         d[at]! ^= 0x10;
         damages.push([`bit flipped at ${at}`, d]);
       }
+      // And in the unit table (read row by row as lookups need units): a
+      // unit's end, still in order and inside .debug_info, so that only
+      // the page checksum tells.
+      const table = serializeUnits(unitsOf(bin));
+      const row = table.slice(0, 60);
+      const moved = row.slice();
+      new DataView(moved.buffer).setUint32(
+        12,
+        new DataView(row.buffer).getUint32(12, true) - 1,
+        true,
+      );
+      const d = good.slice();
+      assert.equal(replaceBytes(d, row, moved), 1);
+      damages.push(["a unit's end moved", d]);
       for (const [what, bytes] of damages) {
         Deno.writeFileSync(file, bytes);
         const p = load(bin);
