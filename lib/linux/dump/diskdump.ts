@@ -1051,18 +1051,38 @@ function clearOutside(bits: Uint32Array, start: number, end: number): void {
   }
 }
 
-/** Ranks at the start of each 8-word (256-pfn) chunk. */
-function rankTable(bits: Uint32Array): Uint32Array | Float64Array {
+/**
+ * Ranks at the start of each 8-word (256-pfn) chunk (and the total after
+ * the last). @internal Exported for tests.
+ */
+export function rankTable(bits: Uint32Array): Uint32Array | Float64Array {
   const n = bits.length;
   const chunks = Math.ceil(n / 8) + 1;
   // Ranks are at most the number of bits: 32-bit entries unless that reaches 2^32.
   const ranks = n * 32 < TWO32 ? new Uint32Array(chunks) : new Float64Array(chunks);
-  // One pass (it runs once per dump, mostly before V8 has compiled it).
+  // One pass, four words a turn with popcount32 written out: it runs once
+  // per dump, before V8 has compiled it, and a loop of a turn per word (or
+  // calling popcount32) runs long enough (2,048 words for 256 MiB) that V8
+  // compiles it on the spot (on-stack replacement): 0.6-0.9 ms instead of
+  // 0.2.
   let r = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     if ((i & 7) === 0) ranks[i >>> 3] = r;
-    r += popcount32(bits[i]!);
+    let a = bits[i]!, b = bits[i + 1]!, c = bits[i + 2]!, d = bits[i + 3]!;
+    a -= (a >>> 1) & 0x55555555, b -= (b >>> 1) & 0x55555555;
+    c -= (c >>> 1) & 0x55555555, d -= (d >>> 1) & 0x55555555;
+    a = (a & 0x33333333) + ((a >>> 2) & 0x33333333);
+    b = (b & 0x33333333) + ((b >>> 2) & 0x33333333);
+    c = (c & 0x33333333) + ((c >>> 2) & 0x33333333);
+    d = (d & 0x33333333) + ((d >>> 2) & 0x33333333);
+    // Each byte of a + b + c + d is at most 4 * 8: no carry between bytes.
+    a = ((a + (a >>> 4)) & 0x0f0f0f0f) + ((b + (b >>> 4)) & 0x0f0f0f0f) +
+      ((c + (c >>> 4)) & 0x0f0f0f0f) + ((d + (d >>> 4)) & 0x0f0f0f0f);
+    r += Math.imul(a, 0x01010101) >>> 24;
   }
+  if (i < n && (i & 7) === 0) ranks[i >>> 3] = r;
+  for (; i < n; i++) r += popcount32(bits[i]!);
   for (let c = Math.ceil(n / 8); c < chunks; c++) ranks[c] = r;
   return ranks;
 }

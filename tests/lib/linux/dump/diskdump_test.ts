@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import { BytesReader } from "../../../../lib/binary/file_reader.ts";
 import { DecodeError, FaultError, TargetError } from "../../../../lib/errors.ts";
-import { DiskDump, DUMP_DH } from "../../../../lib/linux/dump/diskdump.ts";
+import { DiskDump, DUMP_DH, rankTable } from "../../../../lib/linux/dump/diskdump.ts";
 import { FlattenedReader } from "../../../../lib/linux/dump/flattened.ts";
 import { type Codec, flatten, type KdumpSpec, writeKdump } from "./_kdump_writer.ts";
 import { bytesEqual } from "./_compare.ts";
@@ -408,4 +408,26 @@ Deno.test("DiskDump gives only typed errors on randomly corrupted metadata", () 
     dump.ranges();
   }
   assert.ok(opened > 1000, `${opened}`);
+});
+
+Deno.test("rankTable: the set bits before each 256-pfn chunk, as counting them one by one", () => {
+  let seed = 12345;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  for (const n of [0, 1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 63, 64, 65, 100, 2049]) {
+    for (const fill of ["random", "ones", "sparse"] as const) {
+      const bits = Uint32Array.from(
+        { length: n },
+        () => fill === "ones" ? 0xffffffff : fill === "sparse" ? rand() & rand() & rand() : rand(),
+      );
+      const ranks = rankTable(bits);
+      assert.equal(ranks.length, Math.ceil(n / 8) + 1);
+      let r = 0;
+      for (let i = 0; i <= n; i++) {
+        if ((i & 7) === 0 || i === n) {
+          assert.equal(ranks[Math.ceil(i / 8)], r, `${fill} ${n} words: rank at word ${i}`);
+        }
+        if (i < n) { for (let b = 0; b < 32; b++) r += (bits[i]! >>> b) & 1; }
+      }
+    }
+  }
 });
