@@ -8,6 +8,7 @@
  */
 
 import { join } from "../path.ts";
+import { openFile } from "../binary/file_reader.ts";
 import type { ElfFile } from "../elf/elf_file.ts";
 import { ET } from "../elf/constants.ts";
 import { sysroot } from "../env.ts";
@@ -83,6 +84,67 @@ export function isKernelModuleFile(elf: ElfFile): boolean {
   return elf.type === ET.REL &&
     (elf.section(".gnu.linkonce.this_module") !== undefined ||
       elf.section(".modinfo") !== undefined);
+}
+
+const MODULE_SECTIONS = [".gnu.linkonce.this_module", ".modinfo"].map((n) =>
+  Uint8Array.from(n + "\0", (c) => c.charCodeAt(0))
+);
+
+/**
+ * Whether the file at `path` is a kernel module (as {@link isKernelModuleFile}
+ * says of it opened), from its ELF header and section names alone, without
+ * making an {@link ElfFile}: a file given for a kernel's modules is then
+ * opened only once the modules are listed (many sessions never list them).
+ * Null when it cannot tell (not an ELF file, unreadable, an odd or damaged
+ * section table): opening the file says why.
+ */
+export function peekKernelModule(path: string): boolean | null {
+  let reader;
+  try {
+    reader = openFile(path);
+  } catch {
+    return null;
+  }
+  try {
+    const h = reader.readAt(0, 64);
+    if (h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46) return null;
+    const is64 = h[4] === 2;
+    const le = h[5] === 1;
+    if ((!is64 && h[4] !== 1) || (!le && h[5] !== 2)) return null;
+    const v = new DataView(h.buffer, h.byteOffset, 64);
+    if (v.getUint16(16, le) !== ET.REL) return false;
+    const shoff = is64 ? Number(v.getBigUint64(40, le)) : v.getUint32(32, le);
+    const entSize = v.getUint16(is64 ? 58 : 46, le);
+    const shnum = v.getUint16(is64 ? 60 : 48, le);
+    const shstrndx = v.getUint16(is64 ? 62 : 50, le);
+    const size = reader.size;
+    // (Extended numbering, 0 or 0xffff, is left to ElfFile.)
+    if (
+      shnum === 0 || shstrndx === 0 || shstrndx >= shnum || entSize < (is64 ? 64 : 40) ||
+      shoff > size || shnum * entSize > size - shoff
+    ) return null;
+    const table = reader.readAt(shoff, shnum * entSize).slice();
+    const t = new DataView(table.buffer);
+    const at = shstrndx * entSize;
+    const strOff = is64 ? Number(t.getBigUint64(at + 24, le)) : t.getUint32(at + 16, le);
+    const strSize = is64 ? Number(t.getBigUint64(at + 32, le)) : t.getUint32(at + 20, le);
+    if (strOff > size || strSize > size - strOff) return null;
+    const names = reader.readAt(strOff, strSize);
+    for (let i = 1; i < shnum; i++) {
+      const name = t.getUint32(i * entSize, le);
+      for (const want of MODULE_SECTIONS) {
+        if (name + want.length > names.length) continue;
+        let k = 0;
+        while (k < want.length && names[name + k] === want[k]) k++;
+        if (k === want.length) return true;
+      }
+    }
+    return false;
+  } catch {
+    return null;
+  } finally {
+    reader.close();
+  }
 }
 
 /** A kernel module file's name (from `.modinfo` `name=`, else its file name). */

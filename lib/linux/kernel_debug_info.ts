@@ -11,7 +11,7 @@
 import { ElfFile, type ElfSection } from "../elf/elf_file.ts";
 import { PT, SHF, SHT } from "../elf/constants.ts";
 import { mapFile } from "../binary/mmap.ts";
-import { TargetError } from "../errors.ts";
+import { DecodeError, TargetError } from "../errors.ts";
 import type { Program } from "../program/program.ts";
 import { Module } from "../program/module.ts";
 import { type RawSymbol, SymbolTable } from "../program/symbol.ts";
@@ -23,6 +23,7 @@ import {
   isKernelModuleFile,
   kernelModuleName,
   moduleDirs,
+  peekKernelModule,
   vmlinuxCandidates,
 } from "./find_vmlinux.ts";
 import { dirname } from "../path.ts";
@@ -35,6 +36,9 @@ function hasDwarfSections(elf: ElfFile): boolean {
 }
 
 /** The kernel's per-CPU section: its symbols are offsets, not relocated by KASLR. */
+
+/** A kernel module file given to load: opened, or its path (see {@link peekKernelModule}). */
+type ModuleFile = ElfFile | string;
 
 function openElf(path: string): ElfFile | null {
   try {
@@ -222,13 +226,19 @@ export function loadKernelDebugInfo(
 ): void {
   const k = prog.targetData.get("kernel") as KernelInfo;
   const vi = k.vmcoreinfo;
-  const given: ElfFile[] = [];
+  // Module files are opened when the modules are listed (see
+  // deferKernelModules); the others now.
+  const moduleFiles: ModuleFile[] = [];
+  const others: ElfFile[] = [];
   for (const p of paths) {
+    if (peekKernelModule(p) === true) {
+      moduleFiles.push(p);
+      continue;
+    }
     const elf = ElfFile.open(p);
-    given.push(elf);
+    if (isKernelModuleFile(elf)) moduleFiles.push(elf);
+    else others.push(elf);
   }
-  const moduleFiles = given.filter(isKernelModuleFile);
-  const others = given.filter((e) => !isKernelModuleFile(e));
   let kernel = prog.loadedModules.find((m) => m.kind === "linux_kernel") ?? null;
   if (kernel === null) {
     for (const elf of others) {
@@ -277,12 +287,12 @@ export function loadKernelDebugInfo(
 function deferKernelModules(
   prog: Program,
   k: KernelInfo,
-  files: ElfFile[],
+  files: ModuleFile[],
   searchDefault: boolean,
 ): void {
   const key = "pendingKernelModules";
   const pending = prog.targetData.get(key) as
-    | { files: ElfFile[]; searchDefault: boolean }
+    | { files: ModuleFile[]; searchDefault: boolean }
     | undefined;
   if (pending !== undefined) {
     pending.files.push(...files);
@@ -335,9 +345,23 @@ function indexKoFiles(dir: string, out: Map<string, string>, depth: number): voi
 export function loadKernelModules(
   prog: Program,
   k: KernelInfo,
-  files: ElfFile[],
+  given: ModuleFile[],
   searchDefault: boolean,
 ): void {
+  const files: ElfFile[] = [];
+  for (const f of given) {
+    if (typeof f !== "string") {
+      files.push(f);
+      continue;
+    }
+    try {
+      files.push(ElfFile.open(f));
+    } catch (e) {
+      // (It was an ELF kernel module when it was given.)
+      if (!(e instanceof TargetError || e instanceof DecodeError)) throw e;
+      prog.warn(`${f}: not loaded: ${e.message}`);
+    }
+  }
   let loaded: LoadedModule[];
   try {
     loaded = [...forEachLoadedModule(prog)];

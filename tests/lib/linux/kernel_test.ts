@@ -15,7 +15,8 @@ import { ElfFile } from "../../../lib/elf/elf_file.ts";
 import { PT } from "../../../lib/elf/constants.ts";
 import { FileReader } from "../../../lib/binary/file_reader.ts";
 import { virtToPhys } from "../../../helpers/linux/mm.ts";
-import { FaultError, LookupError, TargetError } from "../../../lib/errors.ts";
+import { DecodeError, FaultError, LookupError, TargetError } from "../../../lib/errors.ts";
+import { peekKernelModule } from "../../../lib/linux/find_vmlinux.ts";
 import { offsetof } from "../../../lib/object/operators.ts";
 import {
   KERNEL,
@@ -27,7 +28,7 @@ import {
   sampleQemuDump,
   sampleVmlinux,
 } from "../../_programs.ts";
-import { vmlinux } from "../elf/_fixtures.ts";
+import { USER, vmlinux } from "../elf/_fixtures.ts";
 import { checkKernel, hex, listEntries } from "./_kernel_checks.ts";
 import {
   flatElf,
@@ -118,6 +119,44 @@ Deno.test("kernel dump: the module list is walked only when something needs the 
       (ref.modules as Json[]).map((m) => [m.name, true]),
       what,
     );
+  }
+});
+
+Deno.test("kernel dump: module files are read when the modules are listed; one gone by then is a warning", async () => {
+  const [vml, ...kos] = await debugFiles();
+  // Told from the other files by their ELF type and section names alone.
+  for (const ko of kos) assert.equal(peekKernelModule(ko!), true, ko);
+  assert.equal(peekKernelModule(vml!), false);
+  assert.equal(peekKernelModule(join(USER, "out/bin/gcc-O0/types")), false);
+  assert.equal(peekKernelModule(join(KERNEL, "README.md")), null);
+  assert.equal(peekKernelModule(join(KERNEL, "no-such.ko")), null);
+  const dump = await kernelDumpPath("mdf-c-d31.kdump");
+  const brd = kos.find((k) => k!.endsWith("/brd.ko"))!;
+  const tmp = Deno.makeTempDirSync();
+  try {
+    // A truncated module file: not told, so opened at once, and refused as before.
+    const cut = join(tmp, "cut.ko");
+    Deno.writeFileSync(cut, Deno.readFileSync(brd).subarray(0, 200));
+    assert.equal(peekKernelModule(cut), null);
+    const p = new Program();
+    p.setCoreDump(dump);
+    assert.throws(() => p.loadDebugInfo([vml!, cut]), DecodeError);
+    // A module file removed before the modules are listed: that module has
+    // no debug info, and the warning names the file.
+    const gone = join(tmp, "brd.ko");
+    Deno.copyFileSync(brd, gone);
+    const q = new Program();
+    q.setCoreDump(dump);
+    q.loadDebugInfo([vml!, gone, ...kos.filter((k) => k !== brd)]);
+    Deno.removeSync(gone);
+    const mods = q.modules.filter((m) => m.kind === "linux_kernel_module");
+    assert.deepEqual(
+      mods.filter((m) => !m.hasDebugInfo).map((m) => m.name),
+      ["brd"],
+    );
+    assert.ok(q.warnings.some((w) => w.startsWith(`${gone}: not loaded`)), q.warnings.join("\n"));
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
   }
 });
 
