@@ -196,6 +196,7 @@ export class DieReader {
   }
 
   #readUnits(): readonly DwarfUnit[] {
+    this.#lastUnit = null;
     const s = this.sections;
     const info = parseUnitHeaders(s.info, "info", this.littleEndian);
     const types = s.types ? parseUnitHeaders(s.types, "types", this.littleEndian, info.length) : [];
@@ -257,8 +258,21 @@ export class DieReader {
     return unit.section === "info" ? offset : TYPES_BASE + offset;
   }
 
+  /** The unit {@link unitOf} found last (a type or a scope is read from one unit, DIE after DIE). */
+  #lastUnit: DwarfUnit | null = null;
+
   /** The unit containing `ref`; throws a {@link DecodeError} if none does. */
   unitOf(ref: DieRef): DwarfUnit {
+    const last = this.#lastUnit;
+    if (last !== null) {
+      const types = ref >= TYPES_BASE;
+      const off = types ? ref - TYPES_BASE : ref;
+      if (off >= last.offset && off < last.end && types === (last.section === "types")) return last;
+    }
+    return this.#lastUnit = this.#unitOf(ref);
+  }
+
+  #unitOf(ref: DieRef): DwarfUnit {
     const lazy = this.#units === null ? this.#lazy : null;
     if (lazy !== null) {
       let i: number;
@@ -269,7 +283,7 @@ export class DieReader {
         if (i >= 0) return lazy.at(i)!;
       } catch (e) {
         this.#dropLazy(e);
-        return this.unitOf(ref);
+        return this.#unitOf(ref);
       }
       if (types) {
         throw new DecodeError(".debug_types", ref - TYPES_BASE, "reference outside every unit");
