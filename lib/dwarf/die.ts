@@ -71,6 +71,20 @@ export interface ConstantValue {
   readonly size: number;
 }
 
+/** A {@link DieReader}'s units as {@link Units} (see `DieReader.unitList`). */
+class ReaderUnits implements Units {
+  readonly #reader: DieReader;
+  constructor(reader: DieReader) {
+    this.#reader = reader;
+  }
+  get length(): number {
+    return this.#reader.unitCount;
+  }
+  at(i: number): DwarfUnit | undefined {
+    return this.#reader.unit(i);
+  }
+}
+
 /**
  * The DIE reader of one file: unit headers of `.debug_info` and
  * `.debug_types`, abbreviation tables, and DIE decoding.
@@ -114,13 +128,7 @@ export class DieReader {
     }
     this.#infoView = viewOf(sections.info);
     this.#typesView = sections.types ? viewOf(sections.types) : null;
-    const reader = this;
-    this.unitList = {
-      get length(): number {
-        return reader.unitCount;
-      },
-      at: (i: number) => reader.unit(i),
-    };
+    this.unitList = new ReaderUnits(this);
   }
 
   /** The cached unit table being read as needed (null once {@link units} is made). */

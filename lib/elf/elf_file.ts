@@ -14,7 +14,13 @@ import { archFromElfMachine, Platform } from "../platform.ts";
 import { ET, NT, PN_XNUM, PT, SHF, SHN, SHT } from "./constants.ts";
 import { decompressChdr, decompressZdebug, isZdebug } from "./compression.ts";
 import { type ElfNote, parseNotes } from "./notes.ts";
-import { type ElfSymbol, parseSymbolTable } from "./symbols.ts";
+import {
+  type ElfSymbol,
+  type ElfSymbolColumns,
+  parseSymbolTable,
+  readSymbolColumns,
+  type SymbolTableInput,
+} from "./symbols.ts";
 
 /** A section header. */
 export interface ElfSection {
@@ -682,9 +688,24 @@ export class ElfFile {
     return out;
   }
 
+  /**
+   * The entries of the symbol table as columns (see `readSymbolColumns`):
+   * for a big table whose entries are read as numbers and whose names are
+   * decoded only for the symbols asked for. Not cached.
+   */
+  symbolColumns(which: SymbolTableKind): ElfSymbolColumns | null {
+    const input = this.#symbolInput(which === "symtab" ? SHT.SYMTAB : SHT.DYNSYM);
+    return input === null ? null : readSymbolColumns(input);
+  }
+
   #readSymbols(type: number): ElfSymbol[] {
+    const input = this.#symbolInput(type);
+    return input === null ? [] : parseSymbolTable(input);
+  }
+
+  #symbolInput(type: number): SymbolTableInput | null {
     const sec = this.sections.find((s) => s.type === type);
-    if (sec === undefined || sec.size === 0) return [];
+    if (sec === undefined || sec.size === 0) return null;
     const what = `symbol table ${sec.name} of ${this.path}`;
     if (sec.link === 0 || sec.link >= this.sections.length) {
       throw new DecodeError(
@@ -695,7 +716,7 @@ export class ElfFile {
     }
     const strSec = this.sections[sec.link]!;
     const shndxSec = this.sections.find((s) => s.type === SHT.SYMTAB_SHNDX && s.link === sec.index);
-    return parseSymbolTable({
+    return {
       data: this.sectionData(sec),
       strtab: this.sectionData(strSec),
       is64: this.is64,
@@ -706,7 +727,7 @@ export class ElfFile {
       what,
       strtabWhat: `string table ${strSec.name} of ${this.path}`,
       fileOffset: sec.offset,
-    });
+    };
   }
 }
 

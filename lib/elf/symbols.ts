@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cstringAt, decodeUtf8 } from "../binary/byte_reader.ts";
+import { cstringAt, decodeUtf8, HOST_LITTLE_ENDIAN } from "../binary/byte_reader.ts";
 import { DecodeError } from "../errors.ts";
 import { SHN } from "./constants.ts";
 
@@ -124,6 +124,97 @@ export function parseSymbolTable(input: SymbolTableInput): ElfSymbol[] {
     };
   }
   return out;
+}
+
+/**
+ * A symbol table's entries as columns (entry `i` of the table is `i - 1`
+ * here, as in {@link parseSymbolTable}), without an object or a decoded
+ * name per entry: for big tables (a kernel's 130,000 symbols) whose names
+ * are read for the few symbols asked for.
+ */
+export interface ElfSymbolColumns {
+  readonly length: number;
+  /** `st_value`. */
+  readonly value: BigUint64Array;
+  /** `st_size`. */
+  readonly size: BigUint64Array;
+  /** `st_info` (`STT_*` in the low 4 bits, `STB_*` in the high 4). */
+  readonly info: Uint8Array;
+  /** `st_shndx`, with `SHN_XINDEX` resolved through `SHT_SYMTAB_SHNDX`. */
+  readonly shndx: Uint32Array;
+  /** `st_name`: offsets in {@link strtab}, each checked to be inside it. */
+  readonly nameOff: Uint32Array;
+  readonly strtab: StringTable;
+}
+
+/**
+ * The entries of a symbol table as columns (see {@link ElfSymbolColumns});
+ * the same values as {@link parseSymbolTable}. Throws a {@link DecodeError}
+ * for a bad entry size or a name offset outside the string table.
+ */
+export function readSymbolColumns(input: SymbolTableInput): ElfSymbolColumns {
+  const { data, strtab, is64, littleEndian: le, shndxTable } = input;
+  const stdSize = symbolEntrySize(is64);
+  const entsize = input.entsize === 0 ? stdSize : input.entsize;
+  if (entsize < stdSize) {
+    throw new DecodeError(input.what, input.fileOffset, `bad entry size ${entsize}`);
+  }
+  const n = Math.max(0, Math.floor(data.length / entsize) - 1);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const shndxView = shndxTable === undefined
+    ? undefined
+    : new DataView(shndxTable.buffer, shndxTable.byteOffset, shndxTable.byteLength);
+  const value = new BigUint64Array(n);
+  const size = new BigUint64Array(n);
+  // The 64-bit columns written as 32-bit halves: no bigint per entry.
+  const v32 = new Uint32Array(value.buffer);
+  const s32 = new Uint32Array(size.buffer);
+  const lo = HOST_LITTLE_ENDIAN ? 0 : 1;
+  const hi = 1 - lo;
+  const info = new Uint8Array(n);
+  const shndx = new Uint32Array(n);
+  const nameOff = new Uint32Array(n);
+  const strLength = strtab.length;
+  for (let k = 0; k < n; k++) {
+    const i = k + 1;
+    const p = i * entsize;
+    const name = view.getUint32(p, le);
+    if (name >= strLength && !(name === 0 && strLength === 0)) {
+      throw new DecodeError(
+        input.what,
+        input.fileOffset + p,
+        `symbol ${i} name offset ${name} is bad: string offset ${name} is past the end of the table (${strLength} bytes)`,
+      );
+    }
+    nameOff[k] = name;
+    let sh: number;
+    if (is64) {
+      info[k] = data[p + 4]!;
+      sh = view.getUint16(p + 6, le);
+      v32[2 * k + lo] = view.getUint32(p + (le ? 8 : 12), le);
+      v32[2 * k + hi] = view.getUint32(p + (le ? 12 : 8), le);
+      s32[2 * k + lo] = view.getUint32(p + (le ? 16 : 20), le);
+      s32[2 * k + hi] = view.getUint32(p + (le ? 20 : 16), le);
+    } else {
+      v32[2 * k + lo] = view.getUint32(p + 4, le);
+      s32[2 * k + lo] = view.getUint32(p + 8, le);
+      info[k] = data[p + 12]!;
+      sh = view.getUint16(p + 14, le);
+    }
+    if (sh === SHN.XINDEX && shndxView !== undefined && i * 4 + 4 <= shndxView.byteLength) {
+      sh = shndxView.getUint32(i * 4, le);
+    }
+    shndx[k] = sh;
+  }
+  return {
+    length: n,
+    value,
+    size,
+    info,
+    shndx,
+    nameOff,
+    strtab: new StringTable(strtab, input.strtabWhat),
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import { mapFile } from "../binary/mmap.ts";
 import { DecodeError, TargetError } from "../errors.ts";
 import type { Program } from "../program/program.ts";
 import { Module } from "../program/module.ts";
-import { type RawSymbol, SymbolTable } from "../program/symbol.ts";
+import { HI, LO, type RawSymbol, symbolColumnsOf, SymbolTable } from "../program/symbol.ts";
 import { attachDebugInfo, ensureFinders } from "../program/debug_info.ts";
 import type { KernelInfo } from "./kernel.ts";
 import {
@@ -110,24 +110,41 @@ const SHN_ABS = 0xfff1;
 
 /** The vmlinux symbol table relocated by the KASLR offset. */
 function vmlinuxSymbolTable(elf: ElfFile, offset: bigint): SymbolTable {
-  const raw: RawSymbol[] = [];
-  for (const s of elf.symbols("symtab")) {
-    if (s.value < 0xffff800000000000n || s.shndx === SHN_ABS) {
-      // Keep per-CPU offsets and absolute symbols at their link-time values
-      // (as elfutils: SHN_ABS ones such as init_per_cpu__* are not
-      // relocated; __per_cpu_load and __init_begin, kernel addresses in
-      // .data..percpu, are).
-      raw.push({ ...s, value: BigInt.asUintN(64, s.value - offset) });
-    } else {
-      raw.push(s);
-    }
-  }
   // Allocated sections at their (KASLR-shifted) addresses, as elfutils
   // sees drgn's vmlinux: a sizeless symbol covers only its own section.
   const sections = elf.sections.map((sec) =>
     (sec.flags & SHF.ALLOC) !== 0n ? [sec.addr, sec.addr + BigInt(sec.size)] as const : undefined
   );
-  return new SymbolTable(raw, offset, sections);
+  const raw = elf.symbolColumns("symtab");
+  if (raw === null) return new SymbolTable([], offset, sections);
+  // Kernel-image addresses move by the offset; per-CPU offsets and
+  // absolute symbols keep their link-time values (as elfutils: SHN_ABS ones
+  // such as init_per_cpu__* are not relocated; __per_cpu_load and
+  // __init_begin, kernel addresses in .data..percpu, are). As 32-bit
+  // halves: no bigint per symbol.
+  const n = raw.length;
+  const address = new BigUint64Array(n);
+  const to = new Uint32Array(address.buffer);
+  const from = new Uint32Array(raw.value.buffer, raw.value.byteOffset, 2 * n);
+  const off = BigInt.asUintN(64, offset);
+  const offLo = Number(off & 0xffffffffn);
+  const offHi = Number(off >> 32n);
+  for (let i = 0; i < n; i++) {
+    let lo = from[2 * i + LO]!;
+    let hi = from[2 * i + HI]!;
+    if (hi >= 0xffff8000 && raw.shndx[i] !== SHN_ABS) {
+      lo += offLo;
+      hi += offHi;
+      if (lo > 0xffffffff) {
+        lo -= 0x100000000;
+        hi++;
+      }
+      hi >>>= 0;
+    }
+    to[2 * i + LO] = lo;
+    to[2 * i + HI] = hi;
+  }
+  return new SymbolTable(symbolColumnsOf(raw, address), offset, sections);
 }
 
 /**

@@ -17,6 +17,7 @@
  * @module
  */
 
+import type { ElfSymbolColumns } from "../elf/symbols.ts";
 import { hex, LookupError } from "../errors.ts";
 
 /** Symbol binding, as drgn's `SymbolBinding`. */
@@ -155,23 +156,120 @@ function bindingRank(b: number): number {
   }
 }
 
-/** One module's symbols, relocated by `bias`, indexed by name and by address. */
+/**
+ * A symbol table's entries as columns, for {@link SymbolTable}: addresses
+ * final (relocated), names decoded only for the symbols asked for.
+ */
+export interface SymbolColumns {
+  readonly length: number;
+  readonly address: BigUint64Array;
+  readonly size: BigUint64Array;
+  /** `STT_*` */
+  readonly type: Uint8Array;
+  /** `STB_*` */
+  readonly binding: Uint8Array;
+  /** Section index (`SHN_UNDEF` = 0). */
+  readonly shndx: Uint32Array;
+  /** Whether entry `i` has a name (without decoding it). */
+  named(i: number): boolean;
+  /** Entry `i`'s name. */
+  name(i: number): string;
+}
+
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Word of a 64-bit column's 32-bit view holding the low (`LO`) and high (`HI`) halves. */
+export const LO: number = HOST_LE ? 0 : 1;
+/** See {@link LO}. */
+export const HI: number = 1 - LO;
+
+/**
+ * An ELF symbol table's columns (see `ElfFile.symbolColumns`) as
+ * {@link SymbolColumns}, at addresses `address` (default: the values).
+ */
+export function symbolColumnsOf(
+  raw: ElfSymbolColumns,
+  address: BigUint64Array = raw.value,
+): SymbolColumns {
+  const n = raw.length;
+  const type = new Uint8Array(n);
+  const binding = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const info = raw.info[i]!;
+    type[i] = info & 0xf;
+    binding[i] = info >> 4;
+  }
+  const strtab = raw.strtab;
+  const nameOff = raw.nameOff;
+  return {
+    length: n,
+    address,
+    size: raw.size,
+    type,
+    binding,
+    shndx: raw.shndx,
+    named: (i) => nameOff[i]! < strtab.data.length && strtab.data[nameOff[i]!] !== 0,
+    name: (i) => strtab.get(nameOff[i]!),
+  };
+}
+
+/** `raw` as columns, `bias` added to every value. */
+function rawColumns(raw: Iterable<RawSymbol>, bias: bigint): SymbolColumns {
+  const list = Array.isArray(raw) ? raw as readonly RawSymbol[] : [...raw];
+  const n = list.length;
+  const address = new BigUint64Array(n);
+  const size = new BigUint64Array(n);
+  const type = new Uint8Array(n);
+  const binding = new Uint8Array(n);
+  const shndx = new Uint32Array(n);
+  const names: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = list[i]!;
+    address[i] = BigInt.asUintN(64, r.value + bias);
+    size[i] = BigInt.asUintN(64, BigInt(r.size));
+    type[i] = r.type;
+    binding[i] = r.binding;
+    shndx[i] = r.shndx;
+    names[i] = r.name;
+  }
+  return {
+    length: n,
+    address,
+    size,
+    type,
+    binding,
+    shndx,
+    named: (i) => names[i] !== "",
+    name: (i) => names[i]!,
+  };
+}
+
+/**
+ * One module's symbols, relocated, indexed by name and by address. Kept as
+ * columns (typed arrays): a {@link Symbol} is made for the symbols asked
+ * for, and the address index is sorted without an object per symbol (a
+ * kernel's 130,000 symbols: ~10 ms instead of 110 and 50 MB of objects).
+ */
 export class SymbolTable {
-  /** Every defined symbol, in table order. */
-  readonly symbols: readonly Symbol[];
+  readonly #cols: SymbolColumns;
+  /** Entries that are symbols (defined, named), in table order. */
+  readonly #defined: Uint32Array;
+  readonly #made: (Symbol | undefined)[];
+  #symbols: Symbol[] | undefined;
   #byName: Map<string, Symbol[]> | undefined;
   // Address index over the symbols eligible for address lookups, sorted by
-  // address (ties in table order), with each one's place in the table.
-  #addrs: bigint[] = [];
-  #ends: bigint[] = [];
-  #ranks: number[] = [];
-  #order: number[] = [];
-  #local: boolean[] = [];
-  #syms: Symbol[] = [];
-  #shndx: number[] = [];
-  // Largest end up to each index: over all symbols, and over the non-local ones.
-  #maxEnd: bigint[] = [];
-  #maxEndGlobal: bigint[] = [];
+  // address (ties in table order): per position, the entry, its address
+  // and end, binding rank, place among the eligible symbols in table order,
+  // whether local, section index, and the largest end up to it, over all
+  // symbols and over the non-local ones.
+  readonly #entry: Uint32Array;
+  readonly #addrs: BigUint64Array;
+  readonly #ends: BigUint64Array;
+  readonly #ranks: Uint8Array;
+  readonly #order: Uint32Array;
+  readonly #local: Uint8Array;
+  readonly #shndx: Uint32Array;
+  readonly #maxEnd: BigUint64Array;
+  readonly #maxEndGlobal: BigUint64Array;
   // The sections, sorted by start, as `[start, end, index]` (see `#sectionOf`).
   #sections: (readonly [bigint, bigint, number])[] | null;
   /** Lowest and highest address covered (for quick rejection). */
@@ -179,14 +277,15 @@ export class SymbolTable {
   readonly end: bigint;
 
   /**
-   * @param raw the symbols, in table order
-   * @param bias added to every value
+   * @param raw the symbols, in table order: {@link RawSymbol}s, to which
+   *   `bias` is added, or {@link SymbolColumns}, whose addresses are final
+   * @param bias added to every value of `raw` symbols, and to `sections`
    * @param sections link-time `[start, end)` of each allocated section by
    *   index (undefined for the others): a sizeless symbol then only covers
    *   addresses of its own section, as elfutils decides; null: no such check
    */
   constructor(
-    raw: Iterable<RawSymbol>,
+    raw: Iterable<RawSymbol> | SymbolColumns,
     bias: bigint,
     sections: readonly (readonly [bigint, bigint] | undefined)[] | null = null,
   ) {
@@ -199,43 +298,66 @@ export class SymbolTable {
       list.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
       this.#sections = list;
     }
-    const all: Symbol[] = [];
-    const idx: { s: Symbol; a: bigint; e: bigint; b: number; x: number; o: number }[] = [];
-    for (const r of raw) {
-      if (r.shndx === SHN_UNDEF || r.name === "") continue;
-      const size = BigInt(r.size);
-      const address = BigInt.asUintN(64, r.value + bias);
-      const s = new Symbol(
-        r.name,
-        address,
-        size,
-        BINDING_NAMES[r.binding] ?? "UNKNOWN",
-        KIND_NAMES[r.type] ?? "UNKNOWN",
+    const cols = isColumns(raw) ? raw : rawColumns(raw, bias);
+    this.#cols = cols;
+    const n = cols.length;
+    const defined = new Uint32Array(n);
+    const eligible = new Uint32Array(n);
+    let nd = 0;
+    let ne = 0;
+    for (let i = 0; i < n; i++) {
+      if (cols.shndx[i] === SHN_UNDEF || !cols.named(i)) continue;
+      defined[nd++] = i;
+      const t = cols.type[i];
+      if (t === STT_TLS || t === STT_SECTION || t === STT_FILE) continue;
+      eligible[ne++] = i;
+    }
+    this.#defined = defined.slice(0, nd);
+    this.#made = new Array(n);
+    // Places among the eligible symbols, sorted by address, ties in table order.
+    const sorted = sortByAddress(cols.address, eligible, ne);
+    const ix = buildAddressIndex(cols, eligible, sorted);
+    this.#entry = ix.entry;
+    this.#addrs = ix.addrs;
+    this.#ends = ix.ends;
+    this.#ranks = ix.ranks;
+    this.#order = sorted;
+    this.#local = ix.local;
+    this.#shndx = ix.shndx;
+    this.#maxEnd = ix.maxEnd;
+    this.#maxEndGlobal = ix.maxEndGlobal;
+    this.start = ne ? this.#addrs[0]! : 0n;
+    this.end = ne ? this.#maxEnd[ne - 1]! : 0n;
+  }
+
+  /** Every defined symbol, in table order. */
+  get symbols(): readonly Symbol[] {
+    if (this.#symbols === undefined) {
+      this.#symbols = Array.from(this.#defined, (i) => this.#symbol(i));
+    }
+    return this.#symbols;
+  }
+
+  /** The {@link Symbol} of entry `i` (made once). */
+  #symbol(i: number): Symbol {
+    let s = this.#made[i];
+    if (s === undefined) {
+      const c = this.#cols;
+      s = new Symbol(
+        c.name(i),
+        c.address[i]!,
+        c.size[i]!,
+        BINDING_NAMES[c.binding[i]!] ?? "UNKNOWN",
+        KIND_NAMES[c.type[i]!] ?? "UNKNOWN",
       );
-      all.push(s);
-      if (r.type === STT_TLS || r.type === STT_SECTION || r.type === STT_FILE) continue;
-      idx.push({ s, a: address, e: address + size, b: r.binding, x: r.shndx, o: idx.length });
+      this.#made[i] = s;
     }
-    this.symbols = all;
-    idx.sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : x.o - y.o));
-    let maxEnd = 0n;
-    let maxEndGlobal = 0n;
-    for (const it of idx) {
-      const local = it.b === STB_LOCAL;
-      this.#addrs.push(it.a);
-      this.#ends.push(it.e);
-      this.#ranks.push(bindingRank(it.b));
-      this.#order.push(it.o);
-      this.#local.push(local);
-      this.#syms.push(it.s);
-      this.#shndx.push(it.x);
-      if (it.e > maxEnd) maxEnd = it.e;
-      if (!local && it.e > maxEndGlobal) maxEndGlobal = it.e;
-      this.#maxEnd.push(maxEnd);
-      this.#maxEndGlobal.push(maxEndGlobal);
-    }
-    this.start = idx.length ? idx[0]!.a : 0n;
-    this.end = maxEnd;
+    return s;
+  }
+
+  /** The symbol at place `p` of the address index. */
+  #at(p: number): Symbol {
+    return this.#symbol(this.#entry[p]!);
   }
 
   /**
@@ -291,8 +413,9 @@ export class SymbolTable {
    */
   #closest(cands: number[], local: boolean): number {
     let best = -1;
+    const want = local ? 1 : 0;
     for (const i of cands) {
-      if (this.#local[i] !== local) continue;
+      if (this.#local[i] !== want) continue;
       if (best < 0) {
         best = i;
         continue;
@@ -325,6 +448,7 @@ export class SymbolTable {
     // Sized symbols containing the address, in table order.
     const ends = this.#ends;
     const maxEnd = this.#maxEnd;
+    const local = this.#local;
     const cands: number[] = [];
     for (let i = last; i >= 0 && maxEnd[i]! > address; i--) {
       if (ends[i]! > address && ends[i] !== addrs[i]) cands.push(i);
@@ -332,15 +456,15 @@ export class SymbolTable {
     if (cands.length > 1) cands.sort((x, y) => this.#order[x]! - this.#order[y]!);
     // The global (non-local) symbols first.
     const global = this.#closest(cands, false);
-    if (global >= 0) return this.#syms[global]!;
+    if (global >= 0) return this.#at(global);
     // The local ones unless a global sizeless symbol is at the very address.
     let exactGlobal = false;
     for (let i = last; i >= 0 && addrs[i] === address; i--) {
-      if (!this.#local[i] && ends[i] === addrs[i]) exactGlobal = true;
+      if (local[i] === 0 && ends[i] === addrs[i]) exactGlobal = true;
     }
     if (!exactGlobal) {
-      const local = this.#closest(cands, true);
-      if (local >= 0) return this.#syms[local]!;
+      const l = this.#closest(cands, true);
+      if (l >= 0) return this.#at(l);
     }
     // A sizeless symbol: only one at the highest start or end of the symbols
     // searched can be (elfutils' min_label); the last such in search order
@@ -349,17 +473,113 @@ export class SymbolTable {
     let best = -1;
     for (let i = last; i >= 0 && addrs[i]! >= label; i--) {
       if (addrs[i] !== label || ends[i] !== addrs[i]) continue;
-      if (exactGlobal && this.#local[i]) continue;
+      if (exactGlobal && local[i] === 1) continue;
       if (!this.#sameSection(i, address)) continue;
       if (
-        best < 0 || (this.#local[i] && !this.#local[best]) ||
-        (this.#local[i] === this.#local[best] && this.#order[i]! > this.#order[best]!)
+        best < 0 || (local[i] === 1 && local[best] === 0) ||
+        (local[i] === local[best] && this.#order[i]! > this.#order[best]!)
       ) {
         best = i;
       }
     }
-    return best >= 0 ? this.#syms[best]! : null;
+    return best >= 0 ? this.#at(best) : null;
   }
+}
+
+/**
+ * The per-place arrays of the address index (see `SymbolTable`) for the
+ * eligible entries `eligible` in the order `sorted`. The ends stop at
+ * 2^64 - 1. Worked in 32-bit halves: no bigint per symbol.
+ */
+function buildAddressIndex(cols: SymbolColumns, eligible: Uint32Array, sorted: Uint32Array) {
+  const n = cols.length;
+  const ne = sorted.length;
+  const a32 = new Uint32Array(cols.address.buffer, cols.address.byteOffset, 2 * n);
+  const s32 = new Uint32Array(cols.size.buffer, cols.size.byteOffset, 2 * n);
+  const bindings = cols.binding;
+  const sections = cols.shndx;
+  const entry = new Uint32Array(ne);
+  const ranks = new Uint8Array(ne);
+  const local = new Uint8Array(ne);
+  const shndx = new Uint32Array(ne);
+  const addrs = new BigUint64Array(ne);
+  const ends = new BigUint64Array(ne);
+  const maxEnd = new BigUint64Array(ne);
+  const maxEndGlobal = new BigUint64Array(ne);
+  const addr32 = new Uint32Array(addrs.buffer);
+  const end32 = new Uint32Array(ends.buffer);
+  const max32 = new Uint32Array(maxEnd.buffer);
+  const maxG32 = new Uint32Array(maxEndGlobal.buffer);
+  // The largest ends so far.
+  let mHi = 0, mLo = 0, gHi = 0, gLo = 0;
+  for (let p = 0; p < ne; p++) {
+    const i = eligible[sorted[p]!]!;
+    const b = bindings[i]!;
+    entry[p] = i;
+    ranks[p] = bindingRank(b);
+    local[p] = b === STB_LOCAL ? 1 : 0;
+    shndx[p] = sections[i]!;
+    const aLo = a32[2 * i + LO]!;
+    const aHi = a32[2 * i + HI]!;
+    let eLo = aLo + s32[2 * i + LO]!;
+    let eHi = aHi + s32[2 * i + HI]!;
+    if (eLo > 0xffffffff) {
+      eLo -= 0x100000000;
+      eHi++;
+    }
+    if (eHi > 0xffffffff) eHi = eLo = 0xffffffff;
+    addr32[2 * p + LO] = aLo;
+    addr32[2 * p + HI] = aHi;
+    end32[2 * p + LO] = eLo;
+    end32[2 * p + HI] = eHi;
+    if (eHi > mHi || (eHi === mHi && eLo > mLo)) {
+      mHi = eHi;
+      mLo = eLo;
+    }
+    if (b !== STB_LOCAL && (eHi > gHi || (eHi === gHi && eLo > gLo))) {
+      gHi = eHi;
+      gLo = eLo;
+    }
+    max32[2 * p + LO] = mLo;
+    max32[2 * p + HI] = mHi;
+    maxG32[2 * p + LO] = gLo;
+    maxG32[2 * p + HI] = gHi;
+  }
+  return { entry, ranks, local, shndx, addrs, ends, maxEnd, maxEndGlobal };
+}
+
+function isColumns(raw: Iterable<RawSymbol> | SymbolColumns): raw is SymbolColumns {
+  return (raw as SymbolColumns).address instanceof BigUint64Array;
+}
+
+/**
+ * Places `0 … n - 1` of `entries[0 … n)` sorted by `address[entries[place]]`,
+ * ties in place order: a stable radix sort over the addresses' four 16-bit
+ * digits (a digit all the keys share is skipped).
+ */
+function sortByAddress(address: BigUint64Array, entries: Uint32Array, n: number): Uint32Array {
+  const a32 = new Uint32Array(address.buffer, address.byteOffset, 2 * address.length);
+  let src = new Uint32Array(n);
+  for (let p = 0; p < n; p++) src[p] = p;
+  let dst = new Uint32Array(n);
+  const count = new Uint32Array(0x10000);
+  for (const [word, shift] of [[LO, 0], [LO, 16], [HI, 0], [HI, 16]] as const) {
+    count.fill(0);
+    for (let p = 0; p < n; p++) count[(a32[2 * entries[src[p]!]! + word]! >>> shift) & 0xffff]!++;
+    if (n === 0 || count[(a32[2 * entries[src[0]!]! + word]! >>> shift) & 0xffff] === n) continue;
+    let sum = 0;
+    for (let d = 0; d < 0x10000; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let p = 0; p < n; p++) {
+      const x = src[p]!;
+      dst[count[(a32[2 * entries[x]! + word]! >>> shift) & 0xffff]!++] = x;
+    }
+    [src, dst] = [dst, src];
+  }
+  return src;
 }
 
 /** Throws drgn's message for a failed address lookup. */

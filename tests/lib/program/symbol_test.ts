@@ -10,8 +10,14 @@
 
 import assert from "node:assert/strict";
 import type { Program } from "../../../lib/program/program.ts";
-import { type RawSymbol, SymbolTable } from "../../../lib/program/symbol.ts";
-import { kernelProgram, userProgram } from "../../_programs.ts";
+import { join } from "node:path";
+import { ElfFile } from "../../../lib/elf/elf_file.ts";
+import { type RawSymbol, symbolColumnsOf, SymbolTable } from "../../../lib/program/symbol.ts";
+import { KERNEL, kernelProgram, userProgram } from "../../_programs.ts";
+import { USER } from "../elf/_fixtures.ts";
+import { ensureVmlinux, exists } from "../dwarf/_sections.ts";
+
+const VMLINUX_CACHE = ensureVmlinux() ?? "";
 
 const LOCAL = 0;
 const GLOBAL = 1;
@@ -231,5 +237,87 @@ Deno.test("symbols by name: every symbol of a userspace binary, in drgn's module
     }
     assert.ok(names[variant].length > 150 && tls >= 4, variant);
     assert.deepEqual(bad.slice(0, 10), [], `${variant}: ${bad.length} differ`);
+  }
+});
+
+Deno.test("symbols by address: 64-bit addresses sorted in every digit, ties in table order, ends past 2^64", () => {
+  const big = (name: string, value: bigint, size: bigint, binding = GLOBAL): RawSymbol => ({
+    name,
+    value,
+    size,
+    type: OBJECT,
+    binding,
+    shndx: 1,
+  });
+  // Given out of order, differing in each 16-bit digit of the address.
+  const t = new SymbolTable([
+    big("top", 0xffffffff81000000n, 0x10n),
+    big("low", 0x10n, 0x10n),
+    big("d1", 0x10000n, 0x10n),
+    big("d2", 0x100000000n, 0x10n),
+    big("d3", 0x1000000000000n, 0x10n),
+    big("tieA", 0x20000n, 0x8n, LOCAL),
+    big("tieB", 0x20000n, 0x8n, LOCAL),
+    big("wrap", 0xfffffffffffffff0n, 0x100n),
+  ], 0n);
+  const at = (a: bigint) => t.byAddress(a)?.name ?? null;
+  assert.deepEqual(
+    [0x18n, 0x10008n, 0x100000008n, 0x1000000000008n, 0xffffffff81000008n].map(at),
+    ["low", "d1", "d2", "d3", "top"],
+  );
+  assert.equal(at(0xf0n), null);
+  // Of two locals at one start, the first in the table.
+  assert.equal(at(0x20004n), "tieA");
+  // A size that runs past 2^64 covers up to the top of the address space.
+  assert.equal(at(0xfffffffffffffffen), "wrap");
+  assert.equal(t.start, 0x10n);
+  assert.equal(t.end, 0xffffffffffffffffn);
+  assert.deepEqual(t.symbols.map((s) => s.name), [
+    "top",
+    "low",
+    "d1",
+    "d2",
+    "d3",
+    "tieA",
+    "tieB",
+    "wrap",
+  ]);
+  assert.equal(t.byAddress(0x18n), t.symbols[1], "one Symbol per symbol");
+});
+
+Deno.test("symbol columns: the same table as the symbols read one by one", () => {
+  const files = [
+    join(USER, "out/bin/gcc-O0/types"),
+    join(KERNEL, "debug/loop.ko"),
+    ...(exists(VMLINUX_CACHE) ? [VMLINUX_CACHE] : []),
+  ];
+  for (const path of files) {
+    const elf = ElfFile.open(path);
+    const raw = elf.symbols("symtab");
+    const cols = elf.symbolColumns("symtab")!;
+    assert.equal(cols.length, raw.length, path);
+    // The columns hold what parseSymbolTable decodes.
+    for (let i = 0; i < raw.length; i += 1 + (raw.length >> 12)) {
+      const r = raw[i]!;
+      assert.deepEqual(
+        [cols.strtab.get(cols.nameOff[i]!), cols.value[i], cols.size[i], cols.info[i]! & 0xf],
+        [r.name, r.value, r.size, r.type],
+      );
+      assert.equal(cols.shndx[i], r.shndx);
+    }
+    const bias = 0x1000000n;
+    const address = cols.value.map((v) => BigInt.asUintN(64, v + bias));
+    const a = new SymbolTable(raw, bias);
+    const b = new SymbolTable(symbolColumnsOf(cols, address), bias);
+    assert.deepEqual(a.symbols.map(String), b.symbols.map(String), path);
+    const step = 1 + (a.symbols.length >> 11);
+    for (let i = 0; i < a.symbols.length; i += step) {
+      const s = a.symbols[i]!;
+      for (const x of [s.address - 1n, s.address, s.address + s.size / 2n, s.address + s.size]) {
+        assert.equal(String(a.byAddress(x)), String(b.byAddress(x)), `${path} ${x.toString(16)}`);
+      }
+      assert.deepEqual(a.byName(s.name).map(String), b.byName(s.name).map(String));
+    }
+    elf.close();
   }
 });
