@@ -504,9 +504,15 @@ export class DwarfInfo {
       if ((idx.flags[i]! & FLAG_DECLARATION) !== 0) continue;
       const ref = this.#ref(i, idx);
       if (ref === def) return null;
-      key ??= this.#definitionKey(def);
-      if (key === null) return null;
-      if (this.#definitionKey(ref) === key) return ref;
+      try {
+        key ??= this.#definitionKey(def);
+        if (key === null) return null;
+        if (this.#definitionKey(ref) === key) return ref;
+      } catch (e) {
+        // A copy that cannot be read is not shared: `def` is read as it is.
+        if (!(e instanceof DecodeError)) throw e;
+        return null;
+      }
     }
     return null;
   }

@@ -236,3 +236,36 @@ Deno.test({
     assert.match(text, /DecodeError \.debug_info 0x[0-9a-f]+: .*unknown abbreviation code 127/);
   },
 });
+
+Deno.test("a repeated definition whose declaring line cannot be read is read as it is, not shared", () => {
+  const line = lineTable();
+  // decl_line as an expression: the index keys both copies alike (no line),
+  // but reading the line as a number fails.
+  const unit = (n: number): UnitSpec => ({
+    version: 4,
+    root: {
+      tag: T.compile_unit,
+      attrs: [[A.stmt_list, F.sec_offset, 0], [A.name, F.string, `u${n}.c`]],
+      children: [{
+        tag: T.structure_type,
+        id: `odd${n}`,
+        attrs: [
+          [A.name, F.strp, "odd"],
+          [A.byte_size, F.data2, 512],
+          [A.decl_file, F.data1, 1],
+          [A.decl_line, F.exprloc, Uint8Array.of(0x30)],
+        ],
+        children: [{
+          tag: T.member,
+          attrs: [[A.name, F.strp, "x"], [A.data_member_location, F.data1, 0]],
+        }],
+      }] as DieSpec[],
+    },
+  });
+  const w = writeDwarf({ units: [unit(0), unit(1)] });
+  const d = new DwarfInfo({ ...w, line }, { littleEndian: true });
+  assert.equal(d.index.find("odd", 1 << IndexKind.struct).length, 1);
+  const t1 = d.types.typeFromDie(w.offsets.get("odd1")!);
+  assert.equal(t1.members?.[0]?.name, "x");
+  assert.notEqual(t1, d.types.typeFromDie(w.offsets.get("odd0")!));
+});
