@@ -9,6 +9,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../../lib/binary/byte_reader.ts";
 import { LookupError, ValidationError } from "../../lib/errors.ts";
 import type { Program } from "../../lib/program/program.ts";
 import { makeObject, type TypedObject } from "../../lib/object/typed_object.ts";
@@ -23,11 +24,10 @@ import { rbtreeInorderForEachEntry } from "./rbtree.ts";
 import { escapeAsciiString } from "../common/format.ts";
 import { progOf, toBigInt } from "../common/_args.ts";
 
-const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
 
 function decode(b: Uint8Array): string {
-  return utf8.decode(b);
+  return decodeUtf8(b);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

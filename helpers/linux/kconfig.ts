@@ -24,6 +24,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../../lib/binary/byte_reader.ts";
 import { gunzip } from "../../lib/binary/inflate.ts";
 import { LookupError } from "../../lib/errors.ts";
 import type { Program } from "../../lib/program/program.ts";
@@ -77,7 +78,7 @@ function configData(prog: Program): Uint8Array {
 export function getKconfig(prog: Program): ReadonlyMap<string, string> {
   const hit = cache.get(prog);
   if (hit) return hit;
-  const text = new TextDecoder().decode(gunzip(configData(prog), "kernel_config_data"));
+  const text = decodeUtf8(gunzip(configData(prog), "kernel_config_data"));
   const map = new Map<string, string>();
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("#")) continue;

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../../lib/binary/byte_reader.ts";
 import type { Program } from "../../lib/program/program.ts";
 import { objectAt } from "../../lib/object/operators.ts";
 import type { TypedObject } from "../../lib/object/typed_object.ts";
@@ -42,8 +43,6 @@ export interface PrintkRecord {
   /** Extra metadata (`SUBSYSTEM`, `DEVICE`, or the old dictionary's keys). */
   readonly context: ReadonlyMap<string, string>;
 }
-
-const utf8 = new TextDecoder("utf-8");
 
 function callerId(id: number): [number | null, number | null] {
   return (id & 0x80000000) !== 0 ? [null, id & 0x7fffffff] : [id, null];
@@ -122,7 +121,7 @@ function lockless(prog: Program, prb: TypedObject): PrintkRecord[] {
     if (subsystem) context.set("SUBSYSTEM", subsystem);
     if (device) context.set("DEVICE", device);
     out.push({
-      text: utf8.decode(readText(prog, data + start, textLen)),
+      text: decodeUtf8(readText(prog, data + start, textLen)),
       facility: Number(info.member_("facility").value_()),
       level: Number(info.member_("level").value_()),
       seq: BigInt(info.member_("seq").value_()),
@@ -174,7 +173,7 @@ function structured(prog: Program): PrintkRecord[] {
     const bytes = readText(prog, buf + idx + headerSize, textLen + dictLen);
     const context = new Map<string, string>();
     if (dictLen > 0) {
-      for (const kv of utf8.decode(bytes.subarray(textLen)).split("\0")) {
+      for (const kv of decodeUtf8(bytes.subarray(textLen)).split("\0")) {
         const eq = kv.indexOf("=");
         if (eq >= 0) context.set(kv.slice(0, eq), kv.slice(eq + 1));
       }
@@ -183,7 +182,7 @@ function structured(prog: Program): PrintkRecord[] {
       ? callerId(Number(log.member_("caller_id").value_()))
       : [null, null];
     out.push({
-      text: utf8.decode(bytes.subarray(0, textLen)),
+      text: decodeUtf8(bytes.subarray(0, textLen)),
       facility: Number(log.member_("facility").value_()),
       level: Number(log.member_("level").value_()),
       seq,

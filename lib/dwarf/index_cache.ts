@@ -31,6 +31,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../binary/byte_reader.ts";
 import { FileReader } from "../binary/file_reader.ts";
 import { mapFile } from "../binary/mmap.ts";
 import { envFlag, wyvernCacheDir } from "../env.ts";
@@ -399,7 +400,7 @@ function openImage(
     lengths.push(v.getUint32(p, true));
     p += 4;
   }
-  if (new TextDecoder().decode(table.subarray(p, p + idLen)) !== key.buildId) return null;
+  if (decodeUtf8(table.subarray(p, p + idLen)) !== key.buildId) return null;
   const sums = new Uint32Array(pages);
   for (let i = 0; i < pages; i++) sums[i] = v.getUint32(pageSums + i * 4, true);
   // A mapped file is used in place (its pages are checked as they are used).

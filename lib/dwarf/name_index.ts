@@ -13,6 +13,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../binary/byte_reader.ts";
 import { DecodeError } from "../errors.ts";
 import {
   EntryBuffer,
@@ -46,7 +47,6 @@ const MAGIC = 0x58444e57; // "WNDX" little-endian
 
 const encoder = new TextEncoder();
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const decoder = new TextDecoder();
 
 /** Identifies the sections an index was built from (checked on deserialize). */
 export interface IndexFingerprint {
@@ -223,7 +223,7 @@ export class NameIndex implements IndexView {
     const [d, off] = this.#nameBytes(i);
     let end = d.indexOf(0, off);
     if (end < 0) end = d.length;
-    return decoder.decode(d.subarray(off, end));
+    return decodeUtf8(d.subarray(off, end));
   }
 
   /**

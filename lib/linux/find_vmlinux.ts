@@ -7,6 +7,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../binary/byte_reader.ts";
 import { join } from "../path.ts";
 import { openFile } from "../binary/file_reader.ts";
 import type { ElfFile } from "../elf/elf_file.ts";
@@ -72,7 +73,7 @@ export function vmlinuxRelease(elf: ElfFile): string | null {
   if (off < 0 || off >= sec.size) return null;
   const data = elf.sectionData(sec);
   const end = data.indexOf(0, off);
-  const text = new TextDecoder().decode(
+  const text = decodeUtf8(
     data.subarray(off, end < 0 ? Math.min(data.length, off + 512) : end),
   );
   const m = /^Linux version (\S+)/.exec(text);
@@ -151,7 +152,7 @@ export function peekKernelModule(path: string): boolean | null {
 export function kernelModuleName(elf: ElfFile): string {
   const mi = elf.section(".modinfo");
   if (mi) {
-    const text = new TextDecoder().decode(elf.sectionData(mi));
+    const text = decodeUtf8(elf.sectionData(mi));
     for (const kv of text.split("\0")) {
       if (kv.startsWith("name=")) return kv.slice(5);
     }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../binary/byte_reader.ts";
 import { FileReader, type RandomAccessReader } from "../binary/file_reader.ts";
 import { ElfFile } from "../elf/elf_file.ts";
 import { NT, PT } from "../elf/constants.ts";
@@ -125,7 +126,7 @@ function readNotesVmcoreinfo(elf: ElfFile): { vmcoreinfo: string | null; prstatu
   const prstatus: Prstatus[] = [];
   for (const n of elf.notes()) {
     if (n.name === "VMCOREINFO") {
-      vmcoreinfo = new TextDecoder().decode(n.desc);
+      vmcoreinfo = decodeUtf8(n.desc);
     } else if (n.name === "CORE" && n.type === NT.PRSTATUS) {
       prstatus.push(parsePrstatus(n.desc, elf.platform, n.offset));
     }
@@ -367,7 +368,7 @@ function vmcoreinfoFromSys(prog: Program, kcore: string, sysPath: string): strin
   if (note === undefined) {
     throw new TargetError(sysPath, `no VMCOREINFO note at physical ${hex(address)}`);
   }
-  return new TextDecoder().decode(note.desc);
+  return decodeUtf8(note.desc);
 }
 
 /** Whether `data` holds an ELF note named VMCOREINFO. */

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../binary/byte_reader.ts";
 import { FaultError, ObjectAbsentError, OutOfBoundsError } from "../errors.ts";
 import {
   findMember,
@@ -744,7 +745,6 @@ function bytesOf(obj: TypedObject, plan: ReadPlan): Uint8Array {
 }
 
 /** Decodes string bytes as UTF-8 (invalid bytes become U+FFFD). */
-const utf8 = new TextDecoder("utf-8");
 function decodeString(b: Uint8Array): string {
   let ascii = true;
   for (let i = 0; i < b.length; i++) {
@@ -754,7 +754,7 @@ function decodeString(b: Uint8Array): string {
     }
   }
   if (ascii && b.length < 256) return String.fromCharCode(...b);
-  return utf8.decode(b);
+  return decodeUtf8(b);
 }
 
 /** Reads a NUL-terminated string at `address` (at most `limit` bytes). */

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { decodeUtf8 } from "../binary/byte_reader.ts";
 import { FaultError, hex, LookupError } from "../errors.ts";
 import { MemoryReader } from "../memory/memory_reader.ts";
 import { CallbackSource, type ReadFn } from "../memory/memory_reader.ts";
@@ -285,7 +286,7 @@ export class Program implements ObjectProgram {
   }
   /** Reads a NUL-terminated string (UTF-8) at `address`. */
   readCString(address: bigint | number, limit = 1 << 20): string {
-    return new TextDecoder().decode(readCString(this.memory, BigInt(address), limit));
+    return decodeUtf8(readCString(this.memory, BigInt(address), limit));
   }
 
   // ------------------------------------------------------------------ finders

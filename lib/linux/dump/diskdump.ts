@@ -27,7 +27,7 @@
  * @module
  */
 
-import { HOST_LITTLE_ENDIAN } from "../../binary/byte_reader.ts";
+import { decodeLatin1, decodeUtf8, HOST_LITTLE_ENDIAN } from "../../binary/byte_reader.ts";
 import { inflateZlib } from "../../binary/inflate.ts";
 import { zstdDecompressNative } from "../../binary/native_codecs.ts";
 import { nodeZlib } from "../../binary/node_zlib.ts";
@@ -246,9 +246,6 @@ const MACHINES_64 = new Set([
 ]);
 const MACHINES_32 = /^(i[3-6]86|x86|arm.*|ppc|powerpc|s390|mips|mipsel|riscv32|sh.*|m68k|sparc)$/;
 
-const latin1 = new TextDecoder("latin1");
-const utf8 = new TextDecoder("utf-8");
-
 /** The u32 at `at` of `b` in the given byte order. */
 function u32(b: Uint8Array, at: number, le: boolean): number {
   return le
@@ -266,7 +263,7 @@ function popcount32(x: number): number {
 function cstring(b: Uint8Array, at: number, max: number): string {
   let end = at;
   while (end < at + max && b[end] !== 0) end++;
-  return latin1.decode(b.subarray(at, end));
+  return decodeLatin1(b.subarray(at, end));
 }
 
 /** Reads with a typed error naming the structure instead of the reader's generic one. */
@@ -379,7 +376,7 @@ export class DiskDump {
     const path = reader.path;
     const hs = `${path}: disk_dump_header`;
     if (reader.size < 8) throw new TargetError(path, "not a kdump-compressed file (too short)");
-    const sig = latin1.decode(reader.readAt(0, 8));
+    const sig = decodeLatin1(reader.readAt(0, 8));
     if (sig !== KDUMP_SIGNATURE && sig !== DISK_DUMP_SIGNATURE) {
       throw new TargetError(
         path,
@@ -567,7 +564,7 @@ export class DiskDump {
     }
     if (vmcoreinfo === null) {
       const note = notes.find((n) => n.name === "VMCOREINFO");
-      if (note !== undefined) vmcoreinfo = utf8.decode(note.desc).replace(/\0+$/, "");
+      if (note !== undefined) vmcoreinfo = decodeUtf8(note.desc).replace(/\0+$/, "");
     }
     this.notes = notes;
     this.vmcoreinfo = vmcoreinfo;
@@ -1096,7 +1093,7 @@ function textBlob(
 ): string {
   if (size > max) throw new DecodeError(section, offset, `${size} bytes is too big`);
   const bytes = readRegion(reader, section, offset, size, "the data");
-  return utf8.decode(bytes).replace(/\0+$/, "");
+  return decodeUtf8(bytes).replace(/\0+$/, "");
 }
 
 /** Parses ELF notes (`Elf64_Nhdr`/`Elf32_Nhdr`: three 4-byte words, 4-byte padding). */
@@ -1134,7 +1131,7 @@ function parseNotes(
     let nameEnd = nameAt + namesz;
     while (nameEnd > nameAt && data[nameEnd - 1] === 0) nameEnd--;
     out.push({
-      name: latin1.decode(data.subarray(nameAt, nameEnd)),
+      name: decodeLatin1(data.subarray(nameAt, nameEnd)),
       type,
       desc: data.subarray(descAt, descAt + descsz),
     });
