@@ -4,6 +4,8 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "./binary/byte_reader.ts";
+
 /** Architectures Wyvern knows the registers of. */
 export type Architecture =
   | "X86_64"
@@ -108,8 +110,7 @@ export class Platform {
 export const hostPlatform: Platform = (() => {
   const arch = Deno.build.arch as string;
   const a: Architecture = arch === "x86_64" ? "X86_64" : arch === "aarch64" ? "AARCH64" : "UNKNOWN";
-  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  return new Platform(a, 8, little);
+  return new Platform(a, 8, HOST_LITTLE_ENDIAN);
 })();
 
 /** The x86-64 platform, the one every fixture runs on. */

@@ -15,6 +15,15 @@ import { DecodeError } from "../errors.ts";
 /** Whether this machine stores multi-byte words least significant byte first. */
 export const HOST_LITTLE_ENDIAN: boolean = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/**
+ * In a `Uint32Array` view of 64-bit values (a `BigUint64Array`'s buffer),
+ * the position of value `i`'s low half is `2 * i + LO32`, its high half's
+ * `2 * i + HI32`: 64-bit columns read and written without a bigint.
+ */
+export const LO32: number = HOST_LITTLE_ENDIAN ? 0 : 1;
+/** See {@link LO32}. */
+export const HI32: number = 1 - LO32;
+
 const textDecoder = new TextDecoder("utf-8");
 const latin1Decoder = new TextDecoder("latin1");
 

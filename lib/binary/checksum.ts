@@ -11,6 +11,8 @@
  * @module
  */
 
+import { HOST_LITTLE_ENDIAN } from "./byte_reader.ts";
+
 /** The reflected CRC-32 polynomial (x^32 + x^26 + … + 1, bit-reversed). */
 const CRC32_POLY = 0xedb88320;
 
@@ -84,9 +86,6 @@ const ADLER_CHUNK = 3800;
 /** 64-byte blocks summed between reductions in the word loop (sums stay below 2^31). */
 const ADLER_BLOCKS = 32;
 
-/** Whether this machine is little-endian (the word loop reads bytes through a Uint32Array). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /**
  * The Adler-32 of `bytes` (RFC 1950 §9), continuing from `init`, the
  * checksum of the data before `bytes` (1 for none).
@@ -106,7 +105,8 @@ export function adler32(bytes: Uint8Array, init = 1): number {
   let b = (init >>> 16) & 0xffff;
   const n = bytes.length;
   let i = 0;
-  if (LITTLE_ENDIAN && n >= 256) {
+  // (The word loop reads bytes through a Uint32Array.)
+  if (HOST_LITTLE_ENDIAN && n >= 256) {
     // Aligned 32-bit words, two 16-bit lanes each: even bytes (0, 2) and
     // odd bytes (1, 3). Over a block of 16 words, s sums each lane and t
     // sums the running s, so t weighs word k by 16 - k; the sums stay

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { decodeUtf8 } from "../binary/byte_reader.ts";
+import { decodeUtf8, HOST_LITTLE_ENDIAN } from "../binary/byte_reader.ts";
 import { DecodeError } from "../errors.ts";
 import {
   EntryBuffer,
@@ -46,7 +46,6 @@ export const INDEX_FORMAT_VERSION = 1;
 const MAGIC = 0x58444e57; // "WNDX" little-endian
 
 const encoder = new TextEncoder();
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Identifies the sections an index was built from (checked on deserialize). */
 export interface IndexFingerprint {
@@ -204,7 +203,7 @@ export class NameIndex implements IndexView {
     p8(cols.kind, sorted.kind);
     p8(cols.flags, sorted.flags);
     const index = new NameIndex(sections, units, sorted, start);
-    if (HOST_LE) index.#blob = blob;
+    if (HOST_LITTLE_ENDIAN) index.#blob = blob;
     return index;
   }
 
@@ -283,7 +282,7 @@ export class NameIndex implements IndexView {
     writeHeader(out, n, nb, fingerprint(this.#sections, this.#units.length));
     let p = HEADER_BYTES;
     const put32 = (a: Uint32Array) => {
-      if (HOST_LE) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
+      if (HOST_LITTLE_ENDIAN) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
       else for (let i = 0; i < a.length; i++) v.setUint32(p + i * 4, a[i]!, true);
       p += a.length * 4;
     };
@@ -314,7 +313,7 @@ export class NameIndex implements IndexView {
     units: Units,
   ): NameIndex {
     const layout = readLayout(bytes, sections, units);
-    const cols = columnsAt(HOST_LE ? alignedCopy(bytes) : bytes, layout);
+    const cols = columnsAt(HOST_LITTLE_ENDIAN ? alignedCopy(bytes) : bytes, layout);
     const index = new NameIndex(sections, units, cols.cols, cols.bucketStart);
     checkBuckets(cols.bucketStart, 0, cols.bucketStart.length - 1, layout.n);
     index.#check(0, layout.n);
@@ -336,7 +335,7 @@ export class NameIndex implements IndexView {
     rebuild: () => NameIndex,
   ): NameIndex {
     const what = "name index";
-    if (!HOST_LE) return NameIndex.deserialize(readAll(blob), sections, units);
+    if (!HOST_LITTLE_ENDIAN) return NameIndex.deserialize(readAll(blob), sections, units);
     if (!blob.ensure(0, HEADER_BYTES)) throw new DecodeError(what, 0, "unreadable header");
     const layout = readLayout(blob.bytes, sections, units);
     if (blob.bytes.byteOffset % 4 !== 0) {
@@ -519,7 +518,7 @@ function columnsAt(
 ): { cols: EntryColumns; bucketStart: Uint32Array } {
   const { n, nb, at } = layout;
   const get32 = (p: number, count: number) => {
-    if (HOST_LE) return new Uint32Array(bytes.buffer, bytes.byteOffset + p, count);
+    if (HOST_LITTLE_ENDIAN) return new Uint32Array(bytes.buffer, bytes.byteOffset + p, count);
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const a = new Uint32Array(count);
     for (let i = 0; i < count; i++) a[i] = v.getUint32(p + i * 4, true);

@@ -8,7 +8,7 @@
  */
 
 import { BytesReader, openFile, type RandomAccessReader } from "../binary/file_reader.ts";
-import { ByteReader, cstringAt } from "../binary/byte_reader.ts";
+import { ByteReader, cstringAt, HOST_LITTLE_ENDIAN } from "../binary/byte_reader.ts";
 import { DecodeError, hex, LookupError, TargetError } from "../errors.ts";
 import { archFromElfMachine, Platform } from "../platform.ts";
 import { ET, NT, PN_XNUM, PT, SHF, SHN, SHT } from "./constants.ts";
@@ -731,8 +731,6 @@ export class ElfFile {
   }
 }
 
-/** True if typed arrays on this host read little-endian. */
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TWO32 = 0x100000000;
 
 /** Decodes `phnum` program headers from `buf` (already bounds-checked). */
@@ -744,7 +742,7 @@ function readSegments(
   le: boolean,
 ): ElfSegment[] {
   const out: ElfSegment[] = new Array(phnum);
-  if (is64 && le === HOST_LE && phentsize % 8 === 0 && buf.byteOffset % 8 === 0) {
+  if (is64 && le === HOST_LITTLE_ENDIAN && phentsize % 8 === 0 && buf.byteOffset % 8 === 0) {
     // Fast path (a vmcore can have 65,000+ program headers): typed-array reads.
     const u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.byteLength >>> 2);
     const u64 = new BigUint64Array(buf.buffer, buf.byteOffset, buf.byteLength >>> 3);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cstringAt, decodeUtf8, HOST_LITTLE_ENDIAN } from "../binary/byte_reader.ts";
+import { cstringAt, decodeUtf8, HI32, LO32 } from "../binary/byte_reader.ts";
 import { DecodeError } from "../errors.ts";
 import { SHN } from "./constants.ts";
 
@@ -169,8 +169,6 @@ export function readSymbolColumns(input: SymbolTableInput): ElfSymbolColumns {
   // The 64-bit columns written as 32-bit halves: no bigint per entry.
   const v32 = new Uint32Array(value.buffer);
   const s32 = new Uint32Array(size.buffer);
-  const lo = HOST_LITTLE_ENDIAN ? 0 : 1;
-  const hi = 1 - lo;
   const info = new Uint8Array(n);
   const shndx = new Uint32Array(n);
   const nameOff = new Uint32Array(n);
@@ -191,13 +189,13 @@ export function readSymbolColumns(input: SymbolTableInput): ElfSymbolColumns {
     if (is64) {
       info[k] = data[p + 4]!;
       sh = view.getUint16(p + 6, le);
-      v32[2 * k + lo] = view.getUint32(p + (le ? 8 : 12), le);
-      v32[2 * k + hi] = view.getUint32(p + (le ? 12 : 8), le);
-      s32[2 * k + lo] = view.getUint32(p + (le ? 16 : 20), le);
-      s32[2 * k + hi] = view.getUint32(p + (le ? 20 : 16), le);
+      v32[2 * k + LO32] = view.getUint32(p + (le ? 8 : 12), le);
+      v32[2 * k + HI32] = view.getUint32(p + (le ? 12 : 8), le);
+      s32[2 * k + LO32] = view.getUint32(p + (le ? 16 : 20), le);
+      s32[2 * k + HI32] = view.getUint32(p + (le ? 20 : 16), le);
     } else {
-      v32[2 * k + lo] = view.getUint32(p + 4, le);
-      s32[2 * k + lo] = view.getUint32(p + 8, le);
+      v32[2 * k + LO32] = view.getUint32(p + 4, le);
+      s32[2 * k + LO32] = view.getUint32(p + 8, le);
       info[k] = data[p + 12]!;
       sh = view.getUint16(p + 14, le);
     }

@@ -14,7 +14,8 @@ import { mapFile } from "../binary/mmap.ts";
 import { DecodeError, TargetError } from "../errors.ts";
 import type { Program } from "../program/program.ts";
 import { Module } from "../program/module.ts";
-import { HI, LO, type RawSymbol, symbolColumnsOf, SymbolTable } from "../program/symbol.ts";
+import { type RawSymbol, symbolColumnsOf, SymbolTable } from "../program/symbol.ts";
+import { HI32, LO32 } from "../binary/byte_reader.ts";
 import { attachDebugInfo, ensureFinders } from "../program/debug_info.ts";
 import type { KernelInfo } from "./kernel.ts";
 import {
@@ -130,8 +131,8 @@ function vmlinuxSymbolTable(elf: ElfFile, offset: bigint): SymbolTable {
   const offLo = Number(off & 0xffffffffn);
   const offHi = Number(off >> 32n);
   for (let i = 0; i < n; i++) {
-    let lo = from[2 * i + LO]!;
-    let hi = from[2 * i + HI]!;
+    let lo = from[2 * i + LO32]!;
+    let hi = from[2 * i + HI32]!;
     if (hi >= 0xffff8000 && raw.shndx[i] !== SHN_ABS) {
       lo += offLo;
       hi += offHi;
@@ -141,8 +142,8 @@ function vmlinuxSymbolTable(elf: ElfFile, offset: bigint): SymbolTable {
       }
       hi >>>= 0;
     }
-    to[2 * i + LO] = lo;
-    to[2 * i + HI] = hi;
+    to[2 * i + LO32] = lo;
+    to[2 * i + HI32] = hi;
   }
   return new SymbolTable(symbolColumnsOf(raw, address), offset, sections);
 }

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { HI32, LO32 } from "../binary/byte_reader.ts";
 import type { ElfSymbolColumns } from "../elf/symbols.ts";
 import { hex, LookupError } from "../errors.ts";
 
@@ -175,12 +176,6 @@ export interface SymbolColumns {
   /** Entry `i`'s name. */
   name(i: number): string;
 }
-
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Word of a 64-bit column's 32-bit view holding the low (`LO`) and high (`HI`) halves. */
-export const LO: number = HOST_LE ? 0 : 1;
-/** See {@link LO}. */
-export const HI: number = 1 - LO;
 
 /**
  * An ELF symbol table's columns (see `ElfFile.symbolColumns`) as
@@ -519,19 +514,19 @@ function buildAddressIndex(cols: SymbolColumns, eligible: Uint32Array, sorted: U
     ranks[p] = bindingRank(b);
     local[p] = b === STB_LOCAL ? 1 : 0;
     shndx[p] = sections[i]!;
-    const aLo = a32[2 * i + LO]!;
-    const aHi = a32[2 * i + HI]!;
-    let eLo = aLo + s32[2 * i + LO]!;
-    let eHi = aHi + s32[2 * i + HI]!;
+    const aLo = a32[2 * i + LO32]!;
+    const aHi = a32[2 * i + HI32]!;
+    let eLo = aLo + s32[2 * i + LO32]!;
+    let eHi = aHi + s32[2 * i + HI32]!;
     if (eLo > 0xffffffff) {
       eLo -= 0x100000000;
       eHi++;
     }
     if (eHi > 0xffffffff) eHi = eLo = 0xffffffff;
-    addr32[2 * p + LO] = aLo;
-    addr32[2 * p + HI] = aHi;
-    end32[2 * p + LO] = eLo;
-    end32[2 * p + HI] = eHi;
+    addr32[2 * p + LO32] = aLo;
+    addr32[2 * p + HI32] = aHi;
+    end32[2 * p + LO32] = eLo;
+    end32[2 * p + HI32] = eHi;
     if (eHi > mHi || (eHi === mHi && eLo > mLo)) {
       mHi = eHi;
       mLo = eLo;
@@ -540,10 +535,10 @@ function buildAddressIndex(cols: SymbolColumns, eligible: Uint32Array, sorted: U
       gHi = eHi;
       gLo = eLo;
     }
-    max32[2 * p + LO] = mLo;
-    max32[2 * p + HI] = mHi;
-    maxG32[2 * p + LO] = gLo;
-    maxG32[2 * p + HI] = gHi;
+    max32[2 * p + LO32] = mLo;
+    max32[2 * p + HI32] = mHi;
+    maxG32[2 * p + LO32] = gLo;
+    maxG32[2 * p + HI32] = gHi;
   }
   return { entry, ranks, local, shndx, addrs, ends, maxEnd, maxEndGlobal };
 }
@@ -563,7 +558,7 @@ function sortByAddress(address: BigUint64Array, entries: Uint32Array, n: number)
   for (let p = 0; p < n; p++) src[p] = p;
   let dst = new Uint32Array(n);
   const count = new Uint32Array(0x10000);
-  for (const [word, shift] of [[LO, 0], [LO, 16], [HI, 0], [HI, 16]] as const) {
+  for (const [word, shift] of [[LO32, 0], [LO32, 16], [HI32, 0], [HI32, 16]] as const) {
     count.fill(0);
     for (let p = 0; p < n; p++) count[(a32[2 * entries[src[p]!]! + word]! >>> shift) & 0xffff]!++;
     if (n === 0 || count[(a32[2 * entries[src[0]!]! + word]! >>> shift) & 0xffff] === n) continue;
