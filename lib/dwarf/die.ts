@@ -144,16 +144,10 @@ export class DieReader {
    */
   get units(): readonly DwarfUnit[] {
     if (this.#units === null) {
-      const lazy = this.#lazy;
-      if (lazy !== null) {
-        try {
-          const all = lazy.all();
-          this.#infoUnitCount = lazy.infoCount;
-          this.#units = all;
-          this.#lazy = null;
-        } catch (e) {
-          this.#dropLazy(e);
-        }
+      const all = this.#fromLazy((lazy) => [lazy.all(), lazy.infoCount] as const);
+      if (all !== undefined) {
+        [this.#units, this.#infoUnitCount] = all;
+        this.#lazy = null;
       }
     }
     return this.#units ?? this.#readUnits();
@@ -166,41 +160,39 @@ export class DieReader {
 
   /** Unit number `i` (undefined past the end). */
   unit(i: number): DwarfUnit | undefined {
-    const lazy = this.#units === null ? this.#lazy : null;
-    if (lazy !== null) {
-      try {
-        return lazy.at(i);
-      } catch (e) {
-        this.#dropLazy(e);
-      }
-    }
-    return this.units[i];
+    // (null: past the end of the cached table.)
+    const u = this.#fromLazy((lazy) => lazy.at(i) ?? null);
+    return u === undefined ? this.units[i] : u ?? undefined;
   }
 
   /** Number of `.debug_info` units (the first `infoUnitCount` of {@link units}). */
   get infoUnitCount(): number {
     if (this.#units === null) {
-      const lazy = this.#lazy;
-      if (lazy !== null) {
-        try {
-          return lazy.infoCount;
-        } catch (e) {
-          this.#dropLazy(e);
-        }
-      }
+      const n = this.#fromLazy((lazy) => lazy.infoCount);
+      if (n !== undefined) return n;
       if (this.#units === null) this.#readUnits();
     }
     return this.#infoUnitCount;
   }
 
   /**
-   * The cached unit table is damaged (`e`, a {@link DecodeError}; anything
-   * else is rethrown): the unit headers are read from the sections instead.
+   * `read(table)` of the cached unit table while units are read from it;
+   * undefined when they are not (never, or no longer). Should the table
+   * turn out damaged (a {@link DecodeError}; anything else is rethrown),
+   * the unit headers are read from the sections instead, and undefined is
+   * returned.
    */
-  #dropLazy(e: unknown): void {
-    if (!(e instanceof DecodeError)) throw e;
-    this.#lazy = null;
-    this.#readUnits();
+  #fromLazy<T>(read: (table: LazyUnits) => T): T | undefined {
+    const lazy = this.#units === null ? this.#lazy : null;
+    if (lazy === null) return undefined;
+    try {
+      return read(lazy);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.#lazy = null;
+      this.#readUnits();
+      return undefined;
+    }
   }
 
   #readUnits(): readonly DwarfUnit[] {
@@ -281,32 +273,27 @@ export class DieReader {
   }
 
   #unitOf(ref: DieRef): DwarfUnit {
-    const lazy = this.#units === null ? this.#lazy : null;
-    if (lazy !== null) {
-      let i: number;
-      const types = ref >= TYPES_BASE;
-      try {
-        const n = lazy.infoCount;
-        i = types ? lazy.find(ref - TYPES_BASE, n, lazy.length) : lazy.find(ref, 0, n);
-        if (i >= 0) return lazy.at(i)!;
-      } catch (e) {
-        this.#dropLazy(e);
-        return this.#unitOf(ref);
-      }
-      if (types) {
-        throw new DecodeError(".debug_types", ref - TYPES_BASE, "reference outside every unit");
-      }
-      throw new DecodeError(".debug_info", ref, "reference outside every unit");
+    const types = ref >= TYPES_BASE;
+    const off = types ? ref - TYPES_BASE : ref;
+    // (null: in no unit.)
+    let u = this.#fromLazy((lazy) => {
+      const n = lazy.infoCount;
+      const i = types ? lazy.find(off, n, lazy.length) : lazy.find(off, 0, n);
+      return i < 0 ? null : lazy.at(i)!;
+    });
+    if (u === undefined) {
+      const n = this.infoUnitCount;
+      const i = types ? findUnitIndex(this.units, off, n) : findUnitIndex(this.units, off, 0, n);
+      u = i < 0 ? null : this.units[i]!;
     }
-    if (ref >= TYPES_BASE) {
-      const off = ref - TYPES_BASE;
-      const i = findUnitIndex(this.units, off, this.infoUnitCount);
-      if (i < 0) throw new DecodeError(".debug_types", off, "reference outside every unit");
-      return this.units[i]!;
+    if (u === null) {
+      throw new DecodeError(
+        types ? ".debug_types" : ".debug_info",
+        off,
+        "reference outside every unit",
+      );
     }
-    const i = findUnitIndex(this.units, ref, 0, this.infoUnitCount);
-    if (i < 0) throw new DecodeError(".debug_info", ref, "reference outside every unit");
-    return this.units[i]!;
+    return u;
   }
 
   /** The type unit with signature `sig`, if any. */
