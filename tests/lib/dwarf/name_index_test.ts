@@ -11,7 +11,7 @@ import { lineFileKeys } from "../../../lib/dwarf/line_header.ts";
 import { IndexKind, NameIndex } from "../../../lib/dwarf/name_index.ts";
 import { dwarfSectionsFromMap } from "../../../lib/dwarf/sections.ts";
 import { isDecodeError } from "../../../lib/errors.ts";
-import { type DieSpec, type UnitSpec, writeDwarf } from "../../_dwarf_writer.ts";
+import { type Attr, type DieSpec, type UnitSpec, writeDwarf } from "../../_dwarf_writer.ts";
 import { exists, FIXTURES, readElfSections } from "./_sections.ts";
 
 const A = DW_AT;
@@ -105,12 +105,13 @@ function lineTable(): Uint8Array {
   return Uint8Array.from([body.length, 0, 0, 0, ...body]);
 }
 
-Deno.test("NameIndex keeps one entry per type definition repeated across units", () => {
-  const line = lineTable();
-  const keys = lineFileKeys({ line }, 0, true);
-  assert.equal(keys.length, 2);
-  assert.notEqual(keys[1], 0);
-  const unit = (n: number, line: number): UnitSpec => ({
+/**
+ * Unit `n` (`u<n>.c`, its line table at offset 0) defining a 512-byte
+ * `struct <name>` (id `<name><n>`, declared in file 1 at `declLine`, with a
+ * member `x`) followed by `more`.
+ */
+function unitWithStruct(n: number, name: string, declLine: Attr, more: DieSpec[]): UnitSpec {
+  return {
     version: 4,
     root: {
       tag: T.compile_unit,
@@ -118,37 +119,48 @@ Deno.test("NameIndex keeps one entry per type definition repeated across units",
       children: [
         {
           tag: T.structure_type,
-          id: `shared${n}`,
+          id: `${name}${n}`,
           attrs: [
-            [A.name, F.strp, "shared"],
+            [A.name, F.strp, name],
             [A.byte_size, F.data2, 512],
             [A.decl_file, F.data1, 1],
-            [A.decl_line, F.data1, line],
+            declLine,
           ],
           children: [{
             tag: T.member,
             attrs: [[A.name, F.strp, "x"], [A.data_member_location, F.data1, 0]],
           }],
         },
-        {
-          tag: T.enumeration_type,
-          attrs: [[A.byte_size, F.data1, 4], [A.decl_file, F.data1, 1], [A.decl_line, F.data1, 40]],
-          children: [{
-            tag: T.enumerator,
-            attrs: [[A.name, F.strp, "ANON_A"], [A.const_value, F.data1, n]],
-          }],
-        },
-        {
-          tag: T.variable,
-          attrs: [[A.name, F.strp, "per_unit"], [
-            A.location,
-            F.exprloc,
-            Uint8Array.of(3, n, 0, 0, 0, 0, 0, 0, 0),
-          ]],
-        },
-      ] as DieSpec[],
+        ...more,
+      ],
     },
-  });
+  };
+}
+
+Deno.test("NameIndex keeps one entry per type definition repeated across units", () => {
+  const line = lineTable();
+  const keys = lineFileKeys({ line }, 0, true);
+  assert.equal(keys.length, 2);
+  assert.notEqual(keys[1], 0);
+  const unit = (n: number, line: number): UnitSpec =>
+    unitWithStruct(n, "shared", [A.decl_line, F.data1, line], [
+      {
+        tag: T.enumeration_type,
+        attrs: [[A.byte_size, F.data1, 4], [A.decl_file, F.data1, 1], [A.decl_line, F.data1, 40]],
+        children: [{
+          tag: T.enumerator,
+          attrs: [[A.name, F.strp, "ANON_A"], [A.const_value, F.data1, n]],
+        }],
+      },
+      {
+        tag: T.variable,
+        attrs: [[A.name, F.strp, "per_unit"], [
+          A.location,
+          F.exprloc,
+          Uint8Array.of(3, n, 0, 0, 0, 0, 0, 0, 0),
+        ]],
+      },
+    ] as DieSpec[]);
   // Units 0 and 1 repeat `struct shared` from a.h:10; unit 2 has another one at a.h:20.
   const w = writeDwarf({ units: [unit(0, 10), unit(1, 10), unit(2, 20)] });
   const d = new DwarfInfo({ ...w, line }, { littleEndian: true });
@@ -241,27 +253,8 @@ Deno.test("a repeated definition whose declaring line cannot be read is read as 
   const line = lineTable();
   // decl_line as an expression: the index keys both copies alike (no line),
   // but reading the line as a number fails.
-  const unit = (n: number): UnitSpec => ({
-    version: 4,
-    root: {
-      tag: T.compile_unit,
-      attrs: [[A.stmt_list, F.sec_offset, 0], [A.name, F.string, `u${n}.c`]],
-      children: [{
-        tag: T.structure_type,
-        id: `odd${n}`,
-        attrs: [
-          [A.name, F.strp, "odd"],
-          [A.byte_size, F.data2, 512],
-          [A.decl_file, F.data1, 1],
-          [A.decl_line, F.exprloc, Uint8Array.of(0x30)],
-        ],
-        children: [{
-          tag: T.member,
-          attrs: [[A.name, F.strp, "x"], [A.data_member_location, F.data1, 0]],
-        }],
-      }] as DieSpec[],
-    },
-  });
+  const unit = (n: number) =>
+    unitWithStruct(n, "odd", [A.decl_line, F.exprloc, Uint8Array.of(0x30)], []);
   const w = writeDwarf({ units: [unit(0), unit(1)] });
   const d = new DwarfInfo({ ...w, line }, { littleEndian: true });
   assert.equal(d.index.find("odd", 1 << IndexKind.struct).length, 1);
