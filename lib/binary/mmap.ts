@@ -17,14 +17,18 @@
  */
 
 import { envFlag } from "../env.ts";
-import { openNativeLibrary } from "./ffi.ts";
+import { inRegister, openNativeLibrary, resultI32, resultPointer, resultU64 } from "./ffi.ts";
 
+// (Results in registers, see inRegister: a session maps a few files.)
 const SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
-  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
-  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: inRegister("i32") },
+  close: { parameters: ["i32"], result: inRegister("i32") },
+  lseek: { parameters: ["i32", "i64", "i32"], result: inRegister("i64") },
+  mmap: {
+    parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"],
+    result: inRegister("pointer"),
+  },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: inRegister("i32") },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -94,14 +98,16 @@ export function mapFile(path: string): FileMapping | null {
 }
 
 function mapNew(c: Libc, path: string): FileMapping | null {
-  const fd = c.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC);
+  const fd = resultI32(c.open(new TextEncoder().encode(path + "\0"), O_RDONLY | O_CLOEXEC));
   if (fd < 0) return null;
   try {
-    const size = Number(c.lseek(fd, 0n, SEEK_END));
+    const size = Number(BigInt.asIntN(64, resultU64(c.lseek(fd, 0n, SEEK_END))));
     if (!(size > 0) || size > Number.MAX_SAFE_INTEGER) return null;
     // Private: a write to a view (none is meant to happen) changes this
     // process's copy of the page, never the file, and never faults.
-    const p = c.mmap(null, BigInt(size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0n);
+    const p = resultPointer(
+      c.mmap(null, BigInt(size), PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0n),
+    );
     // MAP_FAILED is (void *)-1.
     if (p === null || Deno.UnsafePointer.value(p) === 0xffffffffffffffffn) return null;
     const bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, size));

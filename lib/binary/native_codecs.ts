@@ -16,19 +16,23 @@
 
 import { DecodeError } from "../errors.ts";
 import { HOST_LITTLE_ENDIAN } from "./byte_reader.ts";
-import { openNativeLibrary } from "./ffi.ts";
+import { inRegister, openNativeLibrary, resultI32, resultPointer, resultU64 } from "./ffi.ts";
 
+// (Results in registers, see inRegister: opening a library costs less.)
 const ZLIB_SYMBOLS = {
   // int uncompress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)
-  uncompress: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "i32" },
+  uncompress: { parameters: ["buffer", "buffer", "buffer", "usize"], result: inRegister("i32") },
 } as const;
 
 const ZSTD_SYMBOLS = {
   // size_t ZSTD_decompress(void *dst, size_t dstCapacity, const void *src, size_t compressedSize)
-  ZSTD_decompress: { parameters: ["buffer", "usize", "buffer", "usize"], result: "usize" },
-  ZSTD_isError: { parameters: ["usize"], result: "u32" },
-  ZSTD_getErrorName: { parameters: ["usize"], result: "pointer" },
-  ZSTD_getErrorCode: { parameters: ["usize"], result: "i32" },
+  ZSTD_decompress: {
+    parameters: ["buffer", "usize", "buffer", "usize"],
+    result: inRegister("usize"),
+  },
+  ZSTD_isError: { parameters: ["usize"], result: inRegister("u32") },
+  ZSTD_getErrorName: { parameters: ["usize"], result: inRegister("pointer") },
+  ZSTD_getErrorCode: { parameters: ["usize"], result: inRegister("i32") },
 } as const;
 
 type Zlib = Deno.DynamicLibrary<typeof ZLIB_SYMBOLS>["symbols"];
@@ -66,7 +70,7 @@ export function inflateZlibNative(src: Uint8Array, out: Uint8Array): number {
   if (!hasNativeZlib() || src.length === 0) return -1;
   destLen[0] = out.length;
   destLen[1] = 0;
-  if (zlib!.uncompress(out, destLen, src, BigInt(src.length)) !== Z_OK) return -1;
+  if (resultI32(zlib!.uncompress(out, destLen, src, BigInt(src.length))) !== Z_OK) return -1;
   return destLen[0]!;
 }
 
@@ -85,10 +89,10 @@ export function zstdDecompressNative(
 ): number | null {
   if (!hasNativeZstd()) return null;
   const z = zstd!;
-  const r = z.ZSTD_decompress(out, BigInt(out.length), src, BigInt(src.length));
-  if (z.ZSTD_isError(r) === 0) return Number(r);
-  if (z.ZSTD_getErrorCode(r) === ZSTD_ERROR_DST_SIZE_TOO_SMALL) return -1;
-  const name = z.ZSTD_getErrorName(r);
+  const r = resultU64(z.ZSTD_decompress(out, BigInt(out.length), src, BigInt(src.length)));
+  if (resultI32(z.ZSTD_isError(r)) === 0) return Number(r);
+  if (resultI32(z.ZSTD_getErrorCode(r)) === ZSTD_ERROR_DST_SIZE_TOO_SMALL) return -1;
+  const name = resultPointer(z.ZSTD_getErrorName(r));
   const reason = name === null ? "error" : Deno.UnsafePointerView.getCString(name);
   throw new DecodeError(what, 0, `zstd: ${reason}`);
 }
