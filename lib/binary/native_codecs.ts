@@ -22,6 +22,8 @@ import { inRegister, openNativeLibrary, resultI32, resultPointer, resultU64 } fr
 const ZLIB_SYMBOLS = {
   // int uncompress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen)
   uncompress: { parameters: ["buffer", "buffer", "buffer", "usize"], result: inRegister("i32") },
+  // uLong crc32(uLong crc, const Bytef *buf, uInt len)
+  crc32: { parameters: ["u64", "buffer", "u32"], result: inRegister("u64") },
 } as const;
 
 const ZSTD_SYMBOLS = {
@@ -72,6 +74,20 @@ export function inflateZlibNative(src: Uint8Array, out: Uint8Array): number {
   destLen[1] = 0;
   if (resultI32(zlib!.uncompress(out, destLen, src, BigInt(src.length))) !== Z_OK) return -1;
   return destLen[0]!;
+}
+
+/**
+ * zlib's CRC-32 of `bytes` continuing from `init` (the same value as
+ * checksum.ts's `crc32(bytes, init)`), or -1 without the system's zlib
+ * (see {@link hasNativeZlib}).
+ */
+export function crc32Native(bytes: Uint8Array, init: number): number {
+  if (!hasNativeZlib() || bytes.length > 0x7fffffff) return -1;
+  // (zlib answers 0, its initial value, for a null buffer, which Deno
+  // passes for an empty one; the CRC of nothing more is `init`.)
+  if (bytes.length === 0) return init >>> 0;
+  // A CRC fills the low 32 bits of the uLong (read first: a little-endian host).
+  return resultI32(zlib!.crc32(BigInt(init), bytes, bytes.length)) >>> 0;
 }
 
 /**

@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { deflateSync, zstdCompressSync } from "node:zlib";
 import { inflateZlib, inflateZlibScript } from "../../../lib/binary/inflate.ts";
+import { crc32 } from "../../../lib/binary/checksum.ts";
 import {
+  crc32Native,
   hasNativeZlib,
   hasNativeZstd,
   inflateZlibNative,
@@ -154,4 +156,19 @@ Deno.test("the zlib and zstd kdump fixtures read the same with FFI on and off", 
   assert.deepEqual(native.slice(1, 1 + half), native.slice(1 + half));
   const data = native.slice(1).filter((s) => /^\d/.test(s) && /[1-9]/.test(s)).length;
   assert.ok(data > 200, `${data} pages with data`);
+});
+
+Deno.test("crc32Native: zlib's CRC-32, the same as checksum.ts's crc32 at any length and seed", () => {
+  assert.ok(hasNativeZlib(), "the tests run with FFI allowed and zlib installed");
+  const r = rng(11);
+  const data = Uint8Array.from({ length: 9000 }, () => (r() * 256) | 0);
+  for (const n of [0, 1, 3, 7, 8, 9, 63, 4096, 4099, 9000]) {
+    for (const off of [0, 1, 5]) {
+      const d = data.subarray(off, Math.min(data.length, off + n));
+      for (const seed of [0, 1, 0xffffffff, 0x12345678]) {
+        assert.equal(crc32Native(d, seed), crc32(d, seed), `${n} bytes at ${off}, seed ${seed}`);
+      }
+    }
+  }
+  assert.equal(crc32Native(new TextEncoder().encode("123456789"), 0), 0xcbf43926);
 });
