@@ -37,10 +37,24 @@ const ZSTD_SYMBOLS = {
   ZSTD_getErrorCode: { parameters: ["usize"], result: inRegister("i32") },
 } as const;
 
+/**
+ * `uncompress` again with a plain result, for sessions that inflate many
+ * pages: Deno compiles it into a fast call (~0.5 ms once), which then
+ * costs ~0.7 µs less a call than the register-result one.
+ */
+const ZLIB_FAST_SYMBOLS = {
+  uncompress: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "i32" },
+} as const;
+/** Inflations after which {@link inflateZlibNative} switches to the fast call. */
+const FAST_INFLATE_AFTER = 1000;
+
 type Zlib = Deno.DynamicLibrary<typeof ZLIB_SYMBOLS>["symbols"];
+type ZlibFast = Deno.DynamicLibrary<typeof ZLIB_FAST_SYMBOLS>["symbols"];
 type Zstd = Deno.DynamicLibrary<typeof ZSTD_SYMBOLS>["symbols"];
 
 let zlib: Zlib | null | undefined;
+let zlibFast: ZlibFast | null | undefined;
+let inflations = 0;
 let zstd: Zstd | null | undefined;
 /** `uncompress`'s in/out length argument (a 64-bit `uLong`, as on every 64-bit Linux: low word, high word 0). */
 const destLen = new Uint32Array(2);
@@ -72,8 +86,16 @@ export function inflateZlibNative(src: Uint8Array, out: Uint8Array): number {
   if (!hasNativeZlib() || src.length === 0) return -1;
   destLen[0] = out.length;
   destLen[1] = 0;
-  if (resultI32(zlib!.uncompress(out, destLen, src, BigInt(src.length))) !== Z_OK) return -1;
-  return destLen[0]!;
+  if (inflations < FAST_INFLATE_AFTER) {
+    inflations++;
+    if (resultI32(zlib!.uncompress(out, destLen, src, BigInt(src.length))) !== Z_OK) return -1;
+    return destLen[0]!;
+  }
+  zlibFast ??= openNativeLibrary(["libz.so.1", "libz.so"], ZLIB_FAST_SYMBOLS);
+  const r = zlibFast !== null
+    ? zlibFast.uncompress(out, destLen, src, BigInt(src.length))
+    : resultI32(zlib!.uncompress(out, destLen, src, BigInt(src.length)));
+  return r === Z_OK ? destLen[0]! : -1;
 }
 
 /**

@@ -75,6 +75,28 @@ Deno.test("inflateZlibNative gives the TypeScript decoder's output at every leve
   assert.equal(inflateZlibNative(new Uint8Array(0), new Uint8Array(4)), -1);
 });
 
+Deno.test("inflateZlibNative answers the same before and after it switches to the fast call", () => {
+  // Over a thousand inflations (see FAST_INFLATE_AFTER): outputs, lengths
+  // and refusals the same all the way.
+  const cases = payloads().slice(1, 5).map((p) => ({ p, z: new Uint8Array(deflateSync(p)) }));
+  const out = new Uint8Array(8192);
+  for (let i = 0; i < 1200; i++) {
+    const { p, z } = cases[i % cases.length]!;
+    assert.equal(inflateZlibNative(z, out), p.length);
+    assert.deepEqual(out.subarray(0, p.length), p);
+    if (i % 97 === 0) {
+      const bad = z.slice();
+      bad[bad.length - 1]! ^= 1; // the Adler-32
+      assert.equal(inflateZlibNative(bad, out), -1, `corrupted, call ${i}`);
+      assert.equal(
+        inflateZlibNative(z, new Uint8Array(p.length - 1)),
+        -1,
+        `short output, call ${i}`,
+      );
+    }
+  }
+});
+
 Deno.test("inflateZlibNative accepts exactly the corrupted streams the TypeScript decoder accepts", () => {
   const r = rng(42);
   const sources = payloads().slice(2, 5).map((p) => ({ p, z: new Uint8Array(deflateSync(p)) }));
