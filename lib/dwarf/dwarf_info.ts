@@ -18,6 +18,7 @@ import type { Language, Type } from "../types/type.ts";
 import { baseTypeSpellings, parsePrimitive } from "./base_type_names.ts";
 import { DW_AT, DW_TAG } from "./constants.ts";
 import { type Die, DieReader, type DieRef, TYPES_BASE } from "./die.ts";
+import type { MemberLayoutCache } from "./layout_cache.ts";
 import { lineFileKeys } from "./line_header.ts";
 import { buildNameIndexParallel, type ParallelOptions } from "./index_parallel.ts";
 import { FLAG_DECLARATION, FLAG_HAS_ADDRESS, IndexKind } from "./index_scan.ts";
@@ -66,6 +67,8 @@ export interface DwarfInfoOptions {
    * cache: see `openUnitTable`); else the unit headers are read.
    */
   units?: readonly DwarfUnit[] | LazyUnits;
+  /** Member layouts of big C structures and unions kept across sessions (see `layout_cache.ts`). */
+  layouts?: MemberLayoutCache;
 }
 
 /** Options of {@link DwarfInfo.load}. */
@@ -245,6 +248,7 @@ export class DwarfInfo {
       resolveDeclaration: (tag, name, decl) => this.#resolveDeclaration(tag, name, decl),
       resolveExternal: (kind, name) => this.externalTypes?.(kind, name) ?? null,
       canonicalDefinition: (tag, name, def) => this.#canonicalDefinition(tag, name, def),
+      layouts: options.layouts,
     });
     this.#objects = new ObjectReader(this.reader, this.types, options.bias ?? 0n);
   }

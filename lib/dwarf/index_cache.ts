@@ -90,9 +90,16 @@ export function indexCacheKey(
   }
 }
 
-function fileName(dir: string, key: IndexCacheKey): string | null {
+/**
+ * What a cache file holds: a file's index (`"index"`: unit table and name
+ * index) or the member layouts its sessions saved (`"layouts"`, see
+ * `layout_cache.ts`). Both are keyed, checked and written alike.
+ */
+export type CacheKind = "index" | "layouts";
+
+function fileName(dir: string, key: IndexCacheKey, kind: CacheKind = "index"): string | null {
   if (!/^[0-9a-f]{2,128}$/.test(key.buildId)) return null;
-  return `${dir}/dwarf-index-${key.buildId}.bin`;
+  return `${dir}/dwarf-${kind}-${key.buildId}.bin`;
 }
 
 /** Bytes per checksummed page of an entry's body. */
@@ -462,6 +469,26 @@ export function readIndexCache(key: IndexCacheKey, dir = indexCacheDir()): Uint8
 }
 
 /**
+ * The parts of the whole cache file of `kind` for `key`, read at once and
+ * checked (for small files: the layouts), or null (none, caching disabled,
+ * not matching, damaged). Never throws.
+ */
+export function readCacheFile(
+  key: IndexCacheKey,
+  kind: CacheKind,
+  dir = indexCacheDir(),
+): Uint8Array[] | null {
+  if (dir === null) return null;
+  const path = fileName(dir, key, kind);
+  if (path === null) return null;
+  try {
+    return decodeCacheFile(Deno.readFileSync(path), key);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Whether index cache entries can be written: a cache directory is known
  * and writing to it is permitted (Deno permissions; the file system may
  * still refuse, which {@link writeIndexCache} tolerates).
@@ -483,9 +510,10 @@ export function writeIndexCache(
   key: IndexCacheKey,
   parts: readonly Uint8Array[],
   dir = indexCacheDir(),
+  kind: CacheKind = "index",
 ): boolean {
   if (dir === null) return false;
-  const path = fileName(dir, key);
+  const path = fileName(dir, key, kind);
   if (path === null) return false;
   const tmp = `${path}.${Deno.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {

@@ -24,6 +24,7 @@ import { canonicalBaseTypeName } from "./base_type_names.ts";
 import { DW_AT, DW_ATE, DW_END, DW_FORM, DW_LANG, DW_OP, DW_TAG, dwName } from "./constants.ts";
 import type { Die, DieReader, DieRef } from "./die.ts";
 import { evaluateValue } from "./expr.ts";
+import type { MemberLayoutCache } from "./layout_cache.ts";
 
 /** Finds the DIE of a complete definition for a declaration (struct/union/class/enum). */
 export type DeclarationResolver = (tag: number, name: string, declaration: DieRef) => DieRef | null;
@@ -63,7 +64,16 @@ export interface TypeReaderOptions {
    * with one member table and one object class.
    */
   canonicalDefinition?: DefinitionCanonicalizer;
+  /** Member layouts of big C structures and unions kept across sessions. */
+  layouts?: MemberLayoutCache;
 }
+
+/**
+ * Members from which a C structure's or union's layout is saved (see
+ * `layout_cache.ts`): below, parsing them costs less than a table lookup
+ * repays.
+ */
+export const LAYOUT_MIN_MEMBERS = 32;
 
 const KIND_OF_DECLARED_TAG: Record<number, "struct" | "union" | "class" | "enum"> = {
   [DW_TAG.structure_type]: "struct",
@@ -106,6 +116,7 @@ export class TypeReader {
   readonly #resolve: DeclarationResolver | undefined;
   readonly #external: ExternalTypeResolver | undefined;
   readonly #canonical: DefinitionCanonicalizer | undefined;
+  readonly #layouts: MemberLayoutCache | undefined;
   readonly #cache = new Map<DieRef, Type>();
   readonly #inProgress = new Set<DieRef>();
   readonly #voids = new Map<Language, Type>();
@@ -117,6 +128,7 @@ export class TypeReader {
     this.#resolve = opts.resolveDeclaration;
     this.#external = opts.resolveExternal;
     this.#canonical = opts.canonicalDefinition;
+    this.#layouts = opts.layouts;
   }
 
   /** The `void` type of a language. */
@@ -361,7 +373,7 @@ export class TypeReader {
         language,
         tag,
         size,
-        members: () => this.#members(die),
+        members: () => this.#layoutMembers(die, ref, language),
         origin: this.#origin,
       });
     }
@@ -423,8 +435,43 @@ export class TypeReader {
     );
   }
 
-  /** `parent`'s members; with `onBase`, its base classes go there. */
-  #members(parent: Die, onBase?: (b: TypeBase) => void): TypeMember[] {
+  /**
+   * The members of the C structure or union `die` (at `ref`): from the
+   * saved layouts if they have it, else parsed (and saved if it is big).
+   */
+  #layoutMembers(die: Die, ref: DieRef, language: Language): TypeMember[] {
+    const layouts = this.#layouts;
+    if (layouts === undefined) return this.#members(die);
+    const saved = layouts.get(ref, (name, type, bitOffset, bitFieldSize) => {
+      const thunk = type === null ? () => this.void(language) : () => this.typeFromDie(type);
+      return new TypeMember(thunk, name, bitOffset, bitFieldSize);
+    });
+    if (saved !== null) return saved;
+    const typeRefs: (DieRef | null)[] = [];
+    const out = this.#members(die, undefined, typeRefs);
+    if (out.length >= LAYOUT_MIN_MEMBERS) {
+      layouts.put(
+        ref,
+        out.map((m, i) => ({
+          name: m.name,
+          type: typeRefs[i]!,
+          bitOffset: m.bitOffset,
+          bitFieldSize: m.bitFieldSize,
+        })),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * `parent`'s members; with `onBase`, its base classes go there; with
+   * `typeRefs`, each member's type DIE (null: none) goes there.
+   */
+  #members(
+    parent: Die,
+    onBase?: (b: TypeBase) => void,
+    typeRefs?: (DieRef | null)[],
+  ): TypeMember[] {
     const out: TypeMember[] = [];
     for (const child of this.reader.children(parent)) {
       if (child.tag !== DW_TAG.member) {
@@ -436,6 +483,7 @@ export class TypeReader {
       // C++ static data members are not part of the layout.
       if (child.flag(DW_AT.external) || child.flag(DW_AT.declaration)) continue;
       out.push(this.#member(child));
+      typeRefs?.push(child.ref(DW_AT.type));
     }
     return out;
   }

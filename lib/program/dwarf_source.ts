@@ -18,12 +18,15 @@ import { DwarfInfo, type ObjectLookupKind } from "../dwarf/dwarf_info.ts";
 import type { DwarfObject } from "../dwarf/object_reader.ts";
 import {
   checksum,
+  indexCacheDir,
   type IndexCacheKey,
   indexCacheKey,
   indexCacheWritable,
   openIndexCache,
+  readCacheFile,
   writeIndexCache,
 } from "../dwarf/index_cache.ts";
+import { LayoutStore } from "../dwarf/layout_cache.ts";
 import { INDEX_FORMAT_VERSION, type NameIndex } from "../dwarf/name_index.ts";
 import { envFlag, sysroot } from "../env.ts";
 import { mergeSupplementary } from "../dwarf/dwz.ts";
@@ -235,7 +238,17 @@ export function openDwarf(
     }
   }
   if (key !== null) key.content = () => contentWords(elf);
-  const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path };
+  // Layouts saved by earlier sessions are used; this session's are saved
+  // where its index is cached (found, or written here), not by sessions
+  // that index on demand and save nothing.
+  let cached = false;
+  const cacheDir = indexCacheDir();
+  const layouts = key === null || cacheDir === null ? undefined : new LayoutStore(
+    () => readCacheFile(key, "layouts", cacheDir)?.[0] ?? null,
+    (blob) => writeIndexCache(key, [blob], cacheDir, "layouts"),
+    () => cached && indexCacheWritable(cacheDir),
+  );
+  const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path, layouts };
   if (key !== null) {
     // The unit table and the index are read as lookups reach their pages.
     const entry = openIndexCache(key);
@@ -256,6 +269,7 @@ export function openDwarf(
           // Damaged after all: replace the entry with the rebuilt index.
           (fresh) => writeIndexCache(key, [serializeUnits(dwarf.units), fresh.serialize()]),
         );
+        cached = true;
         return dwarf;
       } catch {
         // A cache entry that does not fit these sections: build afresh.
@@ -265,7 +279,9 @@ export function openDwarf(
   }
   const dwarf = new DwarfInfo(sections, base);
   const save = (index: NameIndex) => {
-    if (key !== null) writeIndexCache(key, [serializeUnits(dwarf.units), index.serialize()]);
+    if (key !== null && writeIndexCache(key, [serializeUnits(dwarf.units), index.serialize()])) {
+      cached = true;
+    }
   };
   if (envFlag("WYVERN_FULL_INDEX")) {
     // Indexing scans a lazy .debug_info a chunk at a time (see `buildNameIndex`).

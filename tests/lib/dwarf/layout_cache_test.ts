@@ -1,0 +1,257 @@
+/**
+ * Saved member layouts (lib/dwarf/layout_cache.ts): the table round-trips
+ * (names in UTF-8, anonymous members, bit fields, members without a type),
+ * a damaged table is refused without an exception, the store saves what a
+ * session added once, only when allowed, and within its size bound; and on
+ * the Debian vmlinux, big structures made from a saved table have the
+ * members parsing gives (names, offsets, bit fields, member types), small
+ * ones are not saved, and a session with a saved table does not parse
+ * them again. End to end, a session over a cached index saves the layouts
+ * at exit and the next one gives the same answers from them.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  decodeLayout,
+  encodeLayouts,
+  layoutIndex,
+  LayoutStore,
+  MAX_SAVED_TYPES,
+  type MemberMaker,
+  type SavedMember,
+} from "../../../lib/dwarf/layout_cache.ts";
+import { DwarfInfo } from "../../../lib/dwarf/dwarf_info.ts";
+import { dwarfSectionsFromMap } from "../../../lib/dwarf/sections.ts";
+import { LAYOUT_MIN_MEMBERS } from "../../../lib/dwarf/type_reader.ts";
+import { formatTypeName } from "../../../lib/types/format_type.ts";
+import type { Type } from "../../../lib/types/type.ts";
+import { ensureVmlinux, readElfSections } from "./_sections.ts";
+import { KERNEL_MODULES, kernelDumpPath } from "../../_programs.ts";
+import { KERNEL, vmlinux as vmlinuxPath } from "../elf/_fixtures.ts";
+
+const SAVED: MemberMaker<SavedMember> = (name, type, bitOffset, bitFieldSize) => ({
+  name,
+  type,
+  bitOffset,
+  bitFieldSize,
+});
+
+const sample = new Map<number, SavedMember[]>([
+  [0x1234, [
+    { name: "pid", type: 0x99, bitOffset: 0, bitFieldSize: null },
+    { name: null, type: 0x100, bitOffset: 64, bitFieldSize: null },
+    { name: "flägs", type: 0x101, bitOffset: 128, bitFieldSize: 3 },
+    { name: "x", type: null, bitOffset: 131, bitFieldSize: 1 },
+  ]],
+  [7, [{ name: "only", type: 2 ** 40, bitOffset: 2 ** 35, bitFieldSize: null }]],
+  [0, []],
+]);
+
+Deno.test("layout table: encoded and decoded, every type and member as given", () => {
+  const blob = encodeLayouts(sample);
+  const index = layoutIndex(blob);
+  assert.ok(index !== null);
+  assert.deepEqual([...index.keys()], [...sample.keys()]);
+  for (const [ref, members] of sample) {
+    assert.deepEqual(decodeLayout(blob, index.get(ref)!, SAVED), members, `type ${ref}`);
+  }
+  // The maker sees the fields in order.
+  const seen: unknown[] = [];
+  decodeLayout(blob, index.get(0x1234)!, (...f) => seen.push(f));
+  assert.deepEqual(seen[2], ["flägs", 0x101, 128, 3]);
+});
+
+Deno.test("layout table: damaged tables are refused, never thrown on", () => {
+  const blob = encodeLayouts(sample);
+  const v = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  assert.equal(layoutIndex(new Uint8Array(0)), null);
+  for (let n = 0; n < blob.length; n++) {
+    assert.equal(layoutIndex(blob.subarray(0, n)), null, `truncated at ${n}`);
+  }
+  const extra = new Uint8Array(blob.length + 8);
+  extra.set(blob);
+  assert.equal(layoutIndex(extra), null, "bytes after the last record");
+  const magic = blob.slice();
+  magic[0]! ^= 1;
+  assert.equal(layoutIndex(magic), null);
+  const version = blob.slice();
+  v(version).setUint32(4, 99, true);
+  assert.equal(layoutIndex(version), null);
+  // A member's fields out of range: that type is refused.
+  const at = layoutIndex(blob)!.get(0x1234)!;
+  const m0 = at + 16;
+  for (
+    const [field, value] of [[0, 0.5], [0, -2], [8, -8], [8, 1.5], [16, -3], [24, 1000]] as const
+  ) {
+    const bad = blob.slice();
+    if (field === 24) v(bad).setInt32(m0 + field, value, true);
+    else v(bad).setFloat64(m0 + field, value, true);
+    assert.notEqual(layoutIndex(bad), null);
+    assert.equal(decodeLayout(bad, at, SAVED), null, `field ${field} = ${value}`);
+  }
+});
+
+Deno.test("layout store: saves what the session added, once, when allowed and within its bound", () => {
+  let stored: Uint8Array | null = encodeLayouts(new Map([[1, sample.get(0x1234)!]]));
+  let saves = 0;
+  let allowed = false;
+  const store = new LayoutStore(() => stored, (b) => {
+    stored = b;
+    saves++;
+  }, () => allowed);
+  assert.deepEqual(store.get(1, SAVED), sample.get(0x1234));
+  assert.equal(store.get(2, SAVED), null);
+  store.flush();
+  assert.equal(saves, 0, "nothing added");
+  store.put(2, sample.get(7)!);
+  store.put(1, []); // already saved: kept as it was
+  assert.deepEqual(store.get(2, SAVED), sample.get(7), "added, seen before it is saved");
+  store.flush();
+  assert.equal(saves, 0, "not allowed");
+  allowed = true;
+  store.flush();
+  assert.equal(saves, 1);
+  const index = layoutIndex(stored!)!;
+  assert.deepEqual([...index.keys()].sort(), [1, 2]);
+  assert.deepEqual(decodeLayout(stored!, index.get(1)!, SAVED), sample.get(0x1234));
+  store.flush();
+  assert.equal(saves, 1, "saved once");
+
+  // A damaged table reads as none, and is replaced by the next save.
+  stored = new Uint8Array([1, 2, 3]);
+  const again = new LayoutStore(() => stored, (b) => (stored = b));
+  assert.equal(again.get(1, SAVED), null);
+  again.put(5, []);
+  again.flush();
+  assert.deepEqual([...layoutIndex(stored)!.keys()], [5]);
+
+  // At most MAX_SAVED_TYPES types.
+  stored = null;
+  const many = new LayoutStore(() => stored, (b) => (stored = b));
+  for (let i = 0; i < MAX_SAVED_TYPES + 10; i++) many.put(i, []);
+  many.flush();
+  assert.equal(layoutIndex((stored as Uint8Array | null)!)!.size, MAX_SAVED_TYPES);
+});
+
+const vmlinux = ensureVmlinux();
+
+/** What a type's members are, as text: names, offsets, bit fields, member types. */
+function membersText(t: Type): string[] {
+  return t.members!.map((m) =>
+    `${m.name} ${m.bitOffset} ${m.bitFieldSize} ${formatTypeName(m.type)} ${m.type.kind}`
+  );
+}
+
+Deno.test({
+  name: "layout table on the vmlinux: saved big structures have the members parsing gives",
+  ignore: vmlinux === null,
+  sanitizeResources: false,
+  async fn() {
+    const { sections, littleEndian } = readElfSections(vmlinux!, { shared: true });
+    const s = dwarfSectionsFromMap(sections);
+    let blob: Uint8Array | null = null;
+    const first = new LayoutStore(() => null, (b) => (blob = b));
+    const d1 = await DwarfInfo.load(s, { littleEndian, name: "vmlinux", layouts: first });
+    const names = [
+      "task_struct",
+      "mm_struct",
+      "signal_struct",
+      "sk_buff",
+      "inode",
+      "super_block",
+      "net_device",
+      "list_head",
+      "hlist_node",
+      "rb_node",
+    ];
+    const want = new Map<string, string[]>();
+    for (const n of names) want.set(n, membersText(d1.findType(`struct ${n}`)!));
+    // Saved: those of LAYOUT_MIN_MEMBERS members or more (task_struct's 250; not
+    // mm_struct's, whose members are mostly in one anonymous structure).
+    const big = names.filter((n) => want.get(n)!.length >= LAYOUT_MIN_MEMBERS);
+    assert.ok(big.includes("task_struct") && !big.includes("list_head"));
+    first.flush();
+    assert.ok(blob !== null, "saved");
+    const index = layoutIndex(blob)!;
+    const savedNames = [...index.keys()].map((ref) => d1.types.typeFromDie(ref).tag);
+    assert.deepEqual(savedNames.sort(), [...big].sort(), "the big structures only");
+
+    let hits = 0;
+    const second = new LayoutStore(() => blob, () => assert.fail("nothing new to save"));
+    const counting = {
+      get: <T>(ref: number, make: MemberMaker<T>) => {
+        const r = second.get(ref, make);
+        if (r !== null) hits++;
+        return r;
+      },
+      put: (ref: number, members: readonly SavedMember[]) => second.put(ref, members),
+    };
+    const d2 = await DwarfInfo.load(s, {
+      littleEndian,
+      name: "vmlinux",
+      layouts: counting,
+      index: d1.serializeIndex(),
+    });
+    for (const n of names) {
+      assert.deepEqual(membersText(d2.findType(`struct ${n}`)!), want.get(n), n);
+    }
+    assert.equal(hits, big.length, "the big ones made from the table");
+    second.flush();
+  },
+});
+
+Deno.test({
+  name: "layouts end to end: saved at exit where the index is cached, used by the next session",
+  ignore: vmlinux === null,
+  async fn() {
+    const vml = await vmlinuxPath();
+    const kos = KERNEL_MODULES.map((m) => join(KERNEL, "debug", `${m}.ko`));
+    const dump = await kernelDumpPath("mdf-c-d31.kdump");
+    const dir = Deno.makeTempDirSync();
+    const script = join(dir, "s.ts");
+    const prelude = new URL("../../../lib/runtime/prelude.ts", import.meta.url).href;
+    Deno.writeTextFileSync(
+      script,
+      `import { prog } from ${JSON.stringify(prelude)};
+const t = prog.object("init_task");
+console.log(t.comm.string_(), t.tasks.next.value_(), prog.type("struct task_struct").members.length);
+`,
+    );
+    const run = async (env: Record<string, string>) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", script, dump, "-s", vml!, ...kos.flatMap((k) => ["-s", k!]), "-q"],
+        env: { WYVERN_CACHE_DIR: join(dir, "cache"), ...env },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      return new TextDecoder().decode(out.stdout);
+    };
+    const files = () => [...Deno.readDirSync(join(dir, "cache"))].map((e) => e.name).sort();
+    try {
+      const onDemand = await run({});
+      assert.deepEqual(
+        [...Deno.readDirSync(dir)].filter((e) => e.name === "cache").length === 0 ? [] : files(),
+        [],
+        "an on-demand session saves nothing",
+      );
+      const full = await run({ WYVERN_FULL_INDEX: "1" });
+      assert.equal(full, onDemand);
+      const layouts = files().filter((f) => f.startsWith("dwarf-layouts-"));
+      assert.equal(layouts.length, 1, files().join(" "));
+      const warm = await run({});
+      assert.equal(warm, onDemand, "from the saved layouts");
+      // A damaged table: the same answers, and a sound one saved again.
+      const path = join(dir, "cache", layouts[0]!);
+      const bytes = Deno.readFileSync(path);
+      bytes[bytes.length - 1]! ^= 0xff;
+      Deno.writeFileSync(path, bytes);
+      assert.equal(await run({}), onDemand);
+      assert.notDeepEqual(Deno.readFileSync(path), bytes, "rewritten");
+      assert.equal(await run({}), onDemand);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
