@@ -500,6 +500,16 @@ export class DwarfInfo {
    * the entries already indexed (never indexing more for it), or null.
    */
   #canonicalDefinition(tag: number, name: string, def: DieRef): DieRef | null {
+    // Saved by an earlier session (see `layout_cache.ts`), or saved now if
+    // found with the whole index (with part of it, "none" may be wrong).
+    const saved = this.options.layouts?.shared(def);
+    if (saved !== undefined) return saved;
+    const shared = this.#findCanonical(tag, name, def);
+    if (this.#index !== null) this.options.layouts?.putShared(def, shared);
+    return shared;
+  }
+
+  #findCanonical(tag: number, name: string, def: DieRef): DieRef | null {
     const kind = KIND_OF_TAG[tag];
     if (kind === undefined) return null;
     const [idx, hits] = this.#lookupOne(name, kindMask(kind), () => true);

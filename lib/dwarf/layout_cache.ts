@@ -10,13 +10,18 @@
  * is still read from the DWARF when used), its bit offset and its bit-field
  * size: what `TypeReader` reads from a `DW_TAG_member`. The table is keyed
  * by the structure's DIE offset, which the cache key ties to the file.
+ * Beside the layouts, the table keeps which definition the index shares
+ * for a big structure read in some unit (`DwarfInfo`'s canonical
+ * definition: finding it costs an index lookup and two units' file
+ * tables), as found with the whole index.
  *
- * Format (little-endian): magic, version, type count; then per type its
- * DIE offset (f64), member count and name bytes (u32 each), then per
- * member its type's DIE offset (-1: none), bit offset, bit-field size
- * (-1: none) as f64 and its name's length in UTF-16 units (-1: anonymous)
- * as i32, then the names (UTF-8, concatenated), padded to 8 bytes. A
- * table that does not parse is ignored.
+ * Format (little-endian): magic, version, type count, pair count; the
+ * pairs (a definition's DIE offset and its shared definition's, -1: none,
+ * as f64); then per type its DIE offset (f64), member count and name bytes
+ * (u32 each), then per member its type's DIE offset (-1: none), bit
+ * offset, bit-field size (-1: none) as f64 and its name's length in UTF-16
+ * units (-1: anonymous) as i32, then the names (UTF-8, concatenated),
+ * padded to 8 bytes. A table that does not parse is ignored.
  *
  * @module
  */
@@ -47,6 +52,19 @@ export interface MemberLayoutCache {
   get<T>(ref: DieRef, make: MemberMaker<T>): T[] | null;
   /** Records the members of `ref`, just parsed, to be saved. */
   put(ref: DieRef, members: readonly SavedMember[]): void;
+  /**
+   * The saved shared definition of the definition at `def` (null: `def`
+   * is not shared), or undefined if none is saved.
+   */
+  shared(def: DieRef): DieRef | null | undefined;
+  /** Records the shared definition of `def` (null: none), found with the whole index. */
+  putShared(def: DieRef, shared: DieRef | null): void;
+}
+
+/** Saved layouts and shared definitions by DIE offset. */
+export interface SavedTables {
+  readonly layouts: ReadonlyMap<DieRef, readonly SavedMember[]>;
+  readonly shared: ReadonlyMap<DieRef, DieRef | null>;
 }
 
 const SAVED: MemberMaker<SavedMember> = (name, type, bitOffset, bitFieldSize) => ({
@@ -61,18 +79,22 @@ const SAVED: MemberMaker<SavedMember> = (name, type, bitOffset, bitFieldSize) =>
  * it (the table is read whole by every session).
  */
 export const MAX_SAVED_TYPES = 256;
+/** Shared-definition pairs a table keeps at most (see {@link MAX_SAVED_TYPES}). */
+export const MAX_SAVED_PAIRS = 4096;
 
 const MAGIC = 0x544c5957; // "WYLT"
-const VERSION = 1;
-const HEADER = 12;
+const VERSION = 2;
+const HEADER = 16;
+const PAIR_BYTES = 16;
 const TYPE_HEADER = 16;
 const MEMBER_BYTES = 28;
 
-/** Encodes `layouts` (see the module doc). */
-export function encodeLayouts(layouts: ReadonlyMap<DieRef, readonly SavedMember[]>): Uint8Array {
+/** Encodes `tables` (see the module doc). */
+export function encodeLayouts(tables: SavedTables): Uint8Array {
+  const { layouts, shared } = tables;
   const enc = new TextEncoder();
   const records: { ref: DieRef; members: readonly SavedMember[]; names: Uint8Array }[] = [];
-  let size = HEADER;
+  let size = HEADER + shared.size * PAIR_BYTES;
   for (const [ref, members] of layouts) {
     const names = enc.encode(members.map((m) => m.name ?? "").join(""));
     records.push({ ref, members, names });
@@ -83,7 +105,13 @@ export function encodeLayouts(layouts: ReadonlyMap<DieRef, readonly SavedMember[
   v.setUint32(0, MAGIC, true);
   v.setUint32(4, VERSION, true);
   v.setUint32(8, records.length, true);
+  v.setUint32(12, shared.size, true);
   let p = HEADER;
+  for (const [def, to] of shared) {
+    v.setFloat64(p, def, true);
+    v.setFloat64(p + 8, to ?? -1, true);
+    p += PAIR_BYTES;
+  }
   for (const { ref, members, names } of records) {
     v.setFloat64(p, ref, true);
     v.setUint32(p + 8, members.length, true);
@@ -106,29 +134,45 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/**
- * The saved tables of `blob` by DIE offset, as byte offsets of their
- * records (decoded by {@link decodeLayout}); null if `blob` is not a table
- * of this format.
- */
-export function layoutIndex(blob: Uint8Array): Map<DieRef, number> | null {
+/** Where a table's records are, and its shared-definition pairs (see {@link layoutIndex}). */
+export interface LayoutIndex {
+  /** Byte offsets of the layout records by DIE offset (decoded by {@link decodeLayout}). */
+  readonly types: Map<DieRef, number>;
+  readonly shared: Map<DieRef, DieRef | null>;
+}
+
+/** The index of the table `blob`, or null if it is not a table of this format. */
+export function layoutIndex(blob: Uint8Array): LayoutIndex | null {
   if (blob.length < HEADER) return null;
   const v = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   if (v.getUint32(0, true) !== MAGIC || v.getUint32(4, true) !== VERSION) return null;
   const count = v.getUint32(8, true);
-  const out = new Map<DieRef, number>();
+  const pairs = v.getUint32(12, true);
+  const types = new Map<DieRef, number>();
+  const shared = new Map<DieRef, DieRef | null>();
   let p = HEADER;
+  if (p + pairs * PAIR_BYTES > blob.length) return null;
+  for (let i = 0; i < pairs; i++, p += PAIR_BYTES) {
+    const def = v.getFloat64(p, true);
+    const to = v.getFloat64(p + 8, true);
+    if (!isRef(def) || !(to === -1 || isRef(to))) return null;
+    shared.set(def, to === -1 ? null : to);
+  }
   for (let i = 0; i < count; i++) {
     if (p + TYPE_HEADER > blob.length) return null;
     const ref = v.getFloat64(p, true);
     const n = v.getUint32(p + 8, true);
     const nameBytes = v.getUint32(p + 12, true);
     const end = p + TYPE_HEADER + n * MEMBER_BYTES + align8(nameBytes);
-    if (!Number.isSafeInteger(ref) || ref < 0 || end > blob.length) return null;
-    out.set(ref, p);
+    if (!isRef(ref) || end > blob.length) return null;
+    types.set(ref, p);
     p = end;
   }
-  return p === blob.length ? out : null;
+  return p === blob.length ? { types, shared } : null;
+}
+
+function isRef(x: number): boolean {
+  return Number.isSafeInteger(x) && x >= 0;
 }
 
 /**
@@ -171,8 +215,9 @@ export class LayoutStore implements MemberLayoutCache {
   readonly #save: (blob: Uint8Array) => void;
   readonly #canSave: () => boolean;
   #blob: Uint8Array | null | undefined;
-  #index: Map<DieRef, number> | null = null;
+  #index: LayoutIndex | null = null;
   readonly #added = new Map<DieRef, readonly SavedMember[]>();
+  readonly #addedShared = new Map<DieRef, DieRef | null>();
 
   constructor(
     load: () => Uint8Array | null,
@@ -189,37 +234,67 @@ export class LayoutStore implements MemberLayoutCache {
     if (added !== undefined) {
       return added.map((m) => make(m.name, m.type, m.bitOffset, m.bitFieldSize));
     }
+    const at = this.#loaded()?.types.get(ref);
+    return at === undefined ? null : decodeLayout(this.#blob!, at, make);
+  }
+
+  #loaded(): LayoutIndex | null {
     if (this.#blob === undefined) {
       this.#blob = this.#load();
       this.#index = this.#blob === null ? null : layoutIndex(this.#blob);
     }
-    const at = this.#index?.get(ref);
-    return at === undefined ? null : decodeLayout(this.#blob!, at, make);
+    return this.#index;
+  }
+
+  shared(def: DieRef): DieRef | null | undefined {
+    if (this.#addedShared.has(def)) return this.#addedShared.get(def);
+    return this.#loaded()?.shared.get(def);
+  }
+
+  putShared(def: DieRef, shared: DieRef | null): void {
+    if (this.shared(def) !== undefined) return;
+    this.#listen();
+    this.#addedShared.set(def, shared);
+  }
+
+  #listen(): void {
+    if (
+      this.#added.size === 0 && this.#addedShared.size === 0 &&
+      typeof globalThis.addEventListener === "function"
+    ) {
+      globalThis.addEventListener("unload", () => this.flush(), { once: true });
+    }
   }
 
   put(ref: DieRef, members: readonly SavedMember[]): void {
     if (this.#added.has(ref) || this.get(ref, SAVED) !== null) return;
-    if (this.#added.size === 0 && typeof globalThis.addEventListener === "function") {
-      globalThis.addEventListener("unload", () => this.flush(), { once: true });
-    }
+    this.#listen();
     this.#added.set(ref, members);
   }
 
-  /** Saves the table with the layouts added since it was read (if any, and `canSave()`). */
+  /** Saves the table with what was added since it was read (if anything, and `canSave()`). */
   flush(): void {
-    if (this.#added.size === 0 || !this.#canSave()) return;
-    const all = new Map<DieRef, readonly SavedMember[]>();
-    if (this.#blob !== null && this.#blob !== undefined && this.#index !== null) {
-      for (const [ref, at] of this.#index) {
-        const members = decodeLayout(this.#blob, at, SAVED);
-        if (members !== null) all.set(ref, members);
+    if ((this.#added.size === 0 && this.#addedShared.size === 0) || !this.#canSave()) return;
+    const layouts = new Map<DieRef, readonly SavedMember[]>();
+    const shared = new Map<DieRef, DieRef | null>();
+    const index = this.#loaded();
+    if (index !== null) {
+      for (const [ref, at] of index.types) {
+        const members = decodeLayout(this.#blob!, at, SAVED);
+        if (members !== null) layouts.set(ref, members);
       }
+      for (const [def, to] of index.shared) shared.set(def, to);
     }
     for (const [ref, members] of this.#added) {
-      if (all.size >= MAX_SAVED_TYPES) break;
-      all.set(ref, members);
+      if (layouts.size >= MAX_SAVED_TYPES) break;
+      layouts.set(ref, members);
+    }
+    for (const [def, to] of this.#addedShared) {
+      if (shared.size >= MAX_SAVED_PAIRS) break;
+      shared.set(def, to);
     }
     this.#added.clear();
-    this.#save(encodeLayouts(all));
+    this.#addedShared.clear();
+    this.#save(encodeLayouts({ layouts, shared }));
   }
 }

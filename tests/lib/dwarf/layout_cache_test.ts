@@ -48,22 +48,28 @@ const sample = new Map<number, SavedMember[]>([
   [0, []],
 ]);
 
-Deno.test("layout table: encoded and decoded, every type and member as given", () => {
-  const blob = encodeLayouts(sample);
+const pairs = new Map<number, number | null>([[0x500, 0x1234], [0x600, null], [0, 2 ** 41]]);
+const tables = (layouts = sample, shared = pairs) => ({ layouts, shared });
+
+Deno.test("layout table: encoded and decoded, every type, member and pair as given", () => {
+  const blob = encodeLayouts(tables());
   const index = layoutIndex(blob);
   assert.ok(index !== null);
-  assert.deepEqual([...index.keys()], [...sample.keys()]);
+  assert.deepEqual([...index.types.keys()], [...sample.keys()]);
+  assert.deepEqual(index.shared, pairs);
   for (const [ref, members] of sample) {
-    assert.deepEqual(decodeLayout(blob, index.get(ref)!, SAVED), members, `type ${ref}`);
+    assert.deepEqual(decodeLayout(blob, index.types.get(ref)!, SAVED), members, `type ${ref}`);
   }
   // The maker sees the fields in order.
   const seen: unknown[] = [];
-  decodeLayout(blob, index.get(0x1234)!, (...f) => seen.push(f));
+  decodeLayout(blob, index.types.get(0x1234)!, (...f) => seen.push(f));
   assert.deepEqual(seen[2], ["flägs", 0x101, 128, 3]);
+  const empty = layoutIndex(encodeLayouts(tables(new Map(), new Map())))!;
+  assert.equal(empty.types.size + empty.shared.size, 0);
 });
 
 Deno.test("layout table: damaged tables are refused, never thrown on", () => {
-  const blob = encodeLayouts(sample);
+  const blob = encodeLayouts(tables());
   const v = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
   assert.equal(layoutIndex(new Uint8Array(0)), null);
   for (let n = 0; n < blob.length; n++) {
@@ -78,8 +84,14 @@ Deno.test("layout table: damaged tables are refused, never thrown on", () => {
   const version = blob.slice();
   v(version).setUint32(4, 99, true);
   assert.equal(layoutIndex(version), null);
+  // A pair out of range: the table is refused.
+  for (const [at, value] of [[16, -1], [16, 0.5], [24, -2], [24, 2 ** 60]] as const) {
+    const bad = blob.slice();
+    v(bad).setFloat64(at, value, true);
+    assert.equal(layoutIndex(bad), null, `pair field at ${at} = ${value}`);
+  }
   // A member's fields out of range: that type is refused.
-  const at = layoutIndex(blob)!.get(0x1234)!;
+  const at = layoutIndex(blob)!.types.get(0x1234)!;
   const m0 = at + 16;
   for (
     const [field, value] of [[0, 0.5], [0, -2], [8, -8], [8, 1.5], [16, -3], [24, 1000]] as const
@@ -93,7 +105,9 @@ Deno.test("layout table: damaged tables are refused, never thrown on", () => {
 });
 
 Deno.test("layout store: saves what the session added, once, when allowed and within its bound", () => {
-  let stored: Uint8Array | null = encodeLayouts(new Map([[1, sample.get(0x1234)!]]));
+  let stored: Uint8Array | null = encodeLayouts(
+    tables(new Map([[1, sample.get(0x1234)!]]), new Map([[9, 10]])),
+  );
   let saves = 0;
   let allowed = false;
   const store = new LayoutStore(() => stored, (b) => {
@@ -102,8 +116,14 @@ Deno.test("layout store: saves what the session added, once, when allowed and wi
   }, () => allowed);
   assert.deepEqual(store.get(1, SAVED), sample.get(0x1234));
   assert.equal(store.get(2, SAVED), null);
+  assert.equal(store.shared(9), 10);
+  assert.equal(store.shared(11), undefined);
   store.flush();
   assert.equal(saves, 0, "nothing added");
+  store.putShared(11, null);
+  store.putShared(9, 12); // already saved: kept
+  assert.equal(store.shared(11), null, "a definition recorded as not shared");
+  assert.equal(store.shared(9), 10);
   store.put(2, sample.get(7)!);
   store.put(1, []); // already saved: kept as it was
   assert.deepEqual(store.get(2, SAVED), sample.get(7), "added, seen before it is saved");
@@ -113,8 +133,9 @@ Deno.test("layout store: saves what the session added, once, when allowed and wi
   store.flush();
   assert.equal(saves, 1);
   const index = layoutIndex(stored!)!;
-  assert.deepEqual([...index.keys()].sort(), [1, 2]);
-  assert.deepEqual(decodeLayout(stored!, index.get(1)!, SAVED), sample.get(0x1234));
+  assert.deepEqual([...index.types.keys()].sort(), [1, 2]);
+  assert.deepEqual(decodeLayout(stored!, index.types.get(1)!, SAVED), sample.get(0x1234));
+  assert.deepEqual(index.shared, new Map([[9, 10], [11, null]]));
   store.flush();
   assert.equal(saves, 1, "saved once");
 
@@ -124,14 +145,14 @@ Deno.test("layout store: saves what the session added, once, when allowed and wi
   assert.equal(again.get(1, SAVED), null);
   again.put(5, []);
   again.flush();
-  assert.deepEqual([...layoutIndex(stored)!.keys()], [5]);
+  assert.deepEqual([...layoutIndex(stored)!.types.keys()], [5]);
 
   // At most MAX_SAVED_TYPES types.
   stored = null;
   const many = new LayoutStore(() => stored, (b) => (stored = b));
   for (let i = 0; i < MAX_SAVED_TYPES + 10; i++) many.put(i, []);
   many.flush();
-  assert.equal(layoutIndex((stored as Uint8Array | null)!)!.size, MAX_SAVED_TYPES);
+  assert.equal(layoutIndex((stored as Uint8Array | null)!)!.types.size, MAX_SAVED_TYPES);
 });
 
 const vmlinux = ensureVmlinux();
@@ -167,6 +188,10 @@ Deno.test({
     ];
     const want = new Map<string, string[]>();
     for (const n of names) want.set(n, membersText(d1.findType(`struct ${n}`)!));
+    // init_task's struct, read in init/init_task.c's unit, is the index's
+    // task_struct: the pair is saved too.
+    const it1 = d1.findObject("init_task", "variable")!;
+    assert.equal(it1.type, d1.findType("struct task_struct"));
     // Saved: those of LAYOUT_MIN_MEMBERS members or more (task_struct's 250; not
     // mm_struct's, whose members are mostly in one anonymous structure).
     const big = names.filter((n) => want.get(n)!.length >= LAYOUT_MIN_MEMBERS);
@@ -174,10 +199,15 @@ Deno.test({
     first.flush();
     assert.ok(blob !== null, "saved");
     const index = layoutIndex(blob)!;
-    const savedNames = [...index.keys()].map((ref) => d1.types.typeFromDie(ref).tag);
+    const taskRef = [...index.types.keys()].find((r) =>
+      d1.types.typeFromDie(r).tag === "task_struct"
+    );
+    assert.ok([...index.shared.values()].includes(taskRef!), "init_task's pair saved");
+    const savedNames = [...index.types.keys()].map((ref) => d1.types.typeFromDie(ref).tag);
     assert.deepEqual(savedNames.sort(), [...big].sort(), "the big structures only");
 
     let hits = 0;
+    let sharedHits = 0;
     const second = new LayoutStore(() => blob, () => assert.fail("nothing new to save"));
     const counting = {
       get: <T>(ref: number, make: MemberMaker<T>) => {
@@ -186,6 +216,12 @@ Deno.test({
         return r;
       },
       put: (ref: number, members: readonly SavedMember[]) => second.put(ref, members),
+      shared: (def: number) => {
+        const r = second.shared(def);
+        if (r !== undefined) sharedHits++;
+        return r;
+      },
+      putShared: (def: number, to: number | null) => second.putShared(def, to),
     };
     const d2 = await DwarfInfo.load(s, {
       littleEndian,
@@ -197,6 +233,11 @@ Deno.test({
       assert.deepEqual(membersText(d2.findType(`struct ${n}`)!), want.get(n), n);
     }
     assert.equal(hits, big.length, "the big ones made from the table");
+    // The saved pair makes init_task's struct the index's, as the lookup did.
+    const it2 = d2.findObject("init_task", "variable")!;
+    assert.equal(it2.type, d2.findType("struct task_struct"));
+    assert.deepEqual(membersText(it2.type), want.get("task_struct"));
+    assert.ok(sharedHits >= 1, "from the saved pair");
     second.flush();
   },
 });
