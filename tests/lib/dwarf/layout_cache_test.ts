@@ -6,7 +6,8 @@
  * the Debian vmlinux, big structures made from a saved table have the
  * members parsing gives (names, offsets, bit fields, member types), small
  * ones are not saved, and a session with a saved table does not parse
- * them again. End to end, a session over a cached index saves the layouts
+ * them again; a table is read back only for the file it was saved for.
+ * End to end, a session over a cached index saves the layouts
  * at exit and the next one gives the same answers from them.
  */
 
@@ -22,6 +23,11 @@ import {
   type SavedMember,
 } from "../../../lib/dwarf/layout_cache.ts";
 import { DwarfInfo } from "../../../lib/dwarf/dwarf_info.ts";
+import {
+  type IndexCacheKey,
+  readCacheFile,
+  writeIndexCache,
+} from "../../../lib/dwarf/index_cache.ts";
 import { dwarfSectionsFromMap } from "../../../lib/dwarf/sections.ts";
 import { LAYOUT_MIN_MEMBERS } from "../../../lib/dwarf/type_reader.ts";
 import { formatTypeName } from "../../../lib/types/format_type.ts";
@@ -153,6 +159,38 @@ Deno.test("layout store: saves what the session added, once, when allowed and wi
   for (let i = 0; i < MAX_SAVED_TYPES + 10; i++) many.put(i, []);
   many.flush();
   assert.equal(layoutIndex((stored as Uint8Array | null)!)!.types.size, MAX_SAVED_TYPES);
+});
+
+Deno.test("layout table files: read back only for the file they were saved for", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const key = (over: Partial<IndexCacheKey> = {}): IndexCacheKey => ({
+      buildId: "ab12",
+      size: 1000,
+      mtimeMs: 5,
+      variant: [1],
+      ...over,
+    });
+    const blob = encodeLayouts(tables());
+    assert.ok(writeIndexCache(key(), [blob], dir, "layouts"));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["dwarf-layouts-ab12.bin"]);
+    assert.deepEqual(readCacheFile(key(), "layouts", dir), [blob]);
+    // Another file at the same path (rebuilt: size, time), another format
+    // variant, another build: not used.
+    assert.equal(readCacheFile(key({ size: 1001 }), "layouts", dir), null);
+    assert.equal(readCacheFile(key({ mtimeMs: 6 }), "layouts", dir), null);
+    assert.equal(readCacheFile(key({ variant: [2] }), "layouts", dir), null);
+    assert.equal(readCacheFile(key({ buildId: "ab13" }), "layouts", dir), null);
+    assert.equal(readCacheFile(key(), "index", dir), null, "not the index's file");
+    // A damaged file: not used.
+    const path = join(dir, "dwarf-layouts-ab12.bin");
+    const bytes = Deno.readFileSync(path);
+    bytes[bytes.length - 3]! ^= 0x10;
+    Deno.writeFileSync(path, bytes);
+    assert.equal(readCacheFile(key(), "layouts", dir), null);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 const vmlinux = ensureVmlinux();
