@@ -192,6 +192,32 @@ function placementWord(elf: ElfFile, sectionAddress: (shndx: number) => bigint):
 }
 
 /**
+ * The saved member layouts of the file cached under `key` (see
+ * `layout_cache.ts`), or undefined if caching is off. Layouts saved by
+ * earlier sessions are used; this session's are saved where its index is
+ * cached (`state.cached`: found, or written by it), not by sessions that
+ * index on demand and save nothing. The store is kept until the script
+ * ends (its `unload` listener): it holds the key's words and the cache
+ * directory only, not the file (the key's content fingerprint, which reads
+ * the file, is left out: a copy of the file elsewhere makes its own).
+ */
+function layoutStore(key: IndexCacheKey, state: { cached: boolean }): LayoutStore | undefined {
+  const dir = indexCacheDir();
+  if (dir === null) return undefined;
+  const k: IndexCacheKey = {
+    buildId: key.buildId,
+    size: key.size,
+    mtimeMs: key.mtimeMs,
+    variant: key.variant,
+  };
+  return new LayoutStore(
+    () => readCacheFile(k, "layouts", dir)?.[0] ?? null,
+    (blob) => writeIndexCache(k, [blob], dir, "layouts"),
+    () => state.cached && indexCacheWritable(dir),
+  );
+}
+
+/**
  * Opens `elf`'s DWARF with its name index: from the on-disk index cache
  * when it holds an entry for this very file (see `index_cache.ts`), else
  * built as lookups need it (see `DwarfInfo.indexOnDemand`; whole with
@@ -238,16 +264,8 @@ export function openDwarf(
     }
   }
   if (key !== null) key.content = () => contentWords(elf);
-  // Layouts saved by earlier sessions are used; this session's are saved
-  // where its index is cached (found, or written here), not by sessions
-  // that index on demand and save nothing.
-  let cached = false;
-  const cacheDir = indexCacheDir();
-  const layouts = key === null || cacheDir === null ? undefined : new LayoutStore(
-    () => readCacheFile(key, "layouts", cacheDir)?.[0] ?? null,
-    (blob) => writeIndexCache(key, [blob], cacheDir, "layouts"),
-    () => cached && indexCacheWritable(cacheDir),
-  );
+  const layoutState = { cached: false };
+  const layouts = key === null ? undefined : layoutStore(key, layoutState);
   const base = { littleEndian: elf.littleEndian, bias: options.bias, name: elf.path, layouts };
   if (key !== null) {
     // The unit table and the index are read as lookups reach their pages.
@@ -269,7 +287,7 @@ export function openDwarf(
           // Damaged after all: replace the entry with the rebuilt index.
           (fresh) => writeIndexCache(key, [serializeUnits(dwarf.units), fresh.serialize()]),
         );
-        cached = true;
+        layoutState.cached = true;
         return dwarf;
       } catch {
         // A cache entry that does not fit these sections: build afresh.
@@ -280,7 +298,7 @@ export function openDwarf(
   const dwarf = new DwarfInfo(sections, base);
   const save = (index: NameIndex) => {
     if (key !== null && writeIndexCache(key, [serializeUnits(dwarf.units), index.serialize()])) {
-      cached = true;
+      layoutState.cached = true;
     }
   };
   if (envFlag("WYVERN_FULL_INDEX")) {
