@@ -86,15 +86,12 @@ export function inflateZlibNative(src: Uint8Array, out: Uint8Array): number {
   if (!hasNativeZlib() || src.length === 0) return -1;
   destLen[0] = out.length;
   destLen[1] = 0;
-  if (inflations < FAST_INFLATE_AFTER) {
-    inflations++;
-    if (resultI32(zlib!.uncompress(out, destLen, src, BigInt(src.length))) !== Z_OK) return -1;
-    return destLen[0]!;
-  }
-  zlibFast ??= openNativeLibrary(["libz.so.1", "libz.so"], ZLIB_FAST_SYMBOLS);
-  const r = zlibFast !== null
-    ? zlibFast.uncompress(out, destLen, src, BigInt(src.length))
-    : resultI32(zlib!.uncompress(out, destLen, src, BigInt(src.length)));
+  if (inflations < FAST_INFLATE_AFTER) inflations++;
+  else zlibFast ??= openNativeLibrary(["libz.so.1", "libz.so"], ZLIB_FAST_SYMBOLS);
+  const n = BigInt(src.length);
+  const r = zlibFast
+    ? zlibFast.uncompress(out, destLen, src, n)
+    : resultI32(zlib!.uncompress(out, destLen, src, n));
   return r === Z_OK ? destLen[0]! : -1;
 }
 

@@ -171,6 +171,7 @@ export function layoutIndex(blob: Uint8Array): LayoutIndex | null {
   return p === blob.length ? { types, shared } : null;
 }
 
+/** Whether `x` is a DIE offset, or any non-negative safe integer. */
 function isRef(x: number): boolean {
   return Number.isSafeInteger(x) && x >= 0;
 }
@@ -193,9 +194,7 @@ export function decodeLayout<T>(blob: Uint8Array, at: number, make: MemberMaker<
     const bitSize = v.getFloat64(p + 16, true);
     const len = v.getInt32(p + 24, true);
     if (
-      !(type === -1 || (Number.isSafeInteger(type) && type >= 0)) ||
-      !Number.isSafeInteger(bitOffset) || bitOffset < 0 ||
-      !(bitSize === -1 || (Number.isSafeInteger(bitSize) && bitSize >= 0)) ||
+      !(type === -1 || isRef(type)) || !isRef(bitOffset) || !(bitSize === -1 || isRef(bitSize)) ||
       len < -1 || q + Math.max(0, len) > names.length
     ) return null;
     const name = len < 0 ? null : names.slice(q, q + len);

@@ -482,15 +482,16 @@ export class TypeReader {
       }
       // C++ static data members are not part of the layout.
       if (child.flag(DW_AT.external) || child.flag(DW_AT.declaration)) continue;
-      out.push(this.#member(child));
-      typeRefs?.push(child.ref(DW_AT.type));
+      out.push(this.#member(child, typeRefs));
     }
     return out;
   }
 
-  #member(die: Die): TypeMember {
+  /** A `DW_TAG_member`; with `typeRefs`, its type's DIE (null: none) goes there. */
+  #member(die: Die, typeRefs?: (DieRef | null)[]): TypeMember {
     const name = die.name;
     const typeRef = die.ref(DW_AT.type);
+    typeRefs?.push(typeRef);
     const thunk = typeRef === null
       ? () => this.void(this.#lang(die))
       : () => this.typeFromDie(typeRef);
